@@ -1,0 +1,149 @@
+package probes
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"time"
+)
+
+// dialer resolves a host:port with the chosen IP version and connects,
+// timing both steps. It is built once per prober and is safe for
+// concurrent use.
+type dialer struct {
+	ipVersion IPVersion
+	resolver  *net.Resolver
+	net       net.Dialer
+}
+
+func newDialer(v IPVersion) *dialer {
+	return &dialer{ipVersion: v, resolver: net.DefaultResolver}
+}
+
+// dialTimes receives the duration of each step of one dial.
+type dialTimes struct {
+	resolve, connect time.Duration
+	remote           string
+}
+
+// dial resolves address and connects to the first address of the chosen
+// family. A failure is classified with the phase it happened in.
+func (d *dialer) dial(ctx context.Context, address string, t *dialTimes) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConnect, err)
+	}
+	start := time.Now()
+	ip, err := d.resolve(ctx, host)
+	resolved := time.Now()
+	t.resolve += resolved.Sub(start)
+	if err != nil {
+		return nil, netError(ctx, PhaseResolve, err)
+	}
+	remote := net.JoinHostPort(ip.String(), port)
+	conn, err := d.net.DialContext(ctx, "tcp", remote)
+	t.connect += time.Since(resolved)
+	t.remote = remote
+	if err != nil {
+		return nil, netError(ctx, PhaseConnect, err)
+	}
+	return conn, nil
+}
+
+// resolve returns the address to connect to. IP literals skip the resolver.
+func (d *dialer) resolve(ctx context.Context, host string) (netip.Addr, error) {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		if !d.ipVersion.allows(ip) {
+			return netip.Addr{}, fmt.Errorf("%s is not an IPv%s address", host, d.ipVersion)
+		}
+		return ip.Unmap(), nil
+	}
+	ips, err := d.resolver.LookupNetIP(ctx, d.ipVersion.network(), host)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	if len(ips) == 0 {
+		return netip.Addr{}, fmt.Errorf("no %s address for %s", d.ipVersion.network(), host)
+	}
+	// Prefer IPv4 for "any", as browsers do when IPv6 is not known to work
+	// and as blackbox_exporter's preferred_ip_protocol default does.
+	for _, ip := range ips {
+		if ip.Unmap().Is4() {
+			return ip.Unmap(), nil
+		}
+	}
+	return ips[0], nil
+}
+
+// allows reports whether ip belongs to the chosen family.
+func (v IPVersion) allows(ip netip.Addr) bool {
+	switch v {
+	case IPv4:
+		return ip.Unmap().Is4()
+	case IPv6:
+		return ip.Is6() && !ip.Is4In6()
+	}
+	return true
+}
+
+// TLSOptions configure a TLS client. They are shared by the HTTP, TCP and
+// TLS probes.
+type TLSOptions struct {
+	CAFile             string `yaml:"ca_file"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+	ServerName         string `yaml:"server_name"`
+	CertFile           string `yaml:"cert_file"`
+	KeyFile            string `yaml:"key_file"`
+}
+
+// Validate checks that a client certificate comes with its key.
+func (o TLSOptions) Validate() error {
+	if (o.CertFile == "") != (o.KeyFile == "") {
+		return fmt.Errorf("cert_file and key_file must be set together")
+	}
+	return nil
+}
+
+// config builds a *tls.Config: the CA file and client certificate are
+// read now, once. host is the default server name.
+func (o TLSOptions) config(host string) (*tls.Config, error) {
+	c := &tls.Config{
+		ServerName:         host,
+		InsecureSkipVerify: o.InsecureSkipVerify, //nolint:gosec // the user asked for it
+		MinVersion:         tls.VersionTLS10,
+	}
+	if o.ServerName != "" {
+		c.ServerName = o.ServerName
+	}
+	if o.CAFile != "" {
+		pool, err := loadCAFile(o.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		c.RootCAs = pool
+	}
+	if o.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("load client certificate: %w", err)
+		}
+		c.Certificates = []tls.Certificate{cert}
+	}
+	return c, nil
+}
+
+func loadCAFile(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read ca_file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("ca_file %s: no PEM certificates found", path)
+	}
+	return pool, nil
+}

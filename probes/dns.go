@@ -1,0 +1,323 @@
+package probes
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// DNS defaults.
+const (
+	DefaultDNSUDPSize = 1232 // the DNS flag day 2020 recommendation
+	resolvConf        = "/etc/resolv.conf"
+)
+
+// DNSSpec configures a DNS check.
+type DNSSpec struct {
+	// Server is host[:port] of the server to ask (port 53, or 853 for
+	// tcp-tls). Empty: the first nameserver of /etc/resolv.conf.
+	Server    string       `yaml:"server"`
+	Name      string       `yaml:"name"`
+	Type      DNSType      `yaml:"type"`      // default A
+	Transport DNSTransport `yaml:"transport"` // udp (default), tcp, tcp-tls
+	IPVersion IPVersion    `yaml:"ip_version"`
+	Recursion *bool        `yaml:"recursion"` // RD flag, default true
+	EDNS0     *bool        `yaml:"edns0"`     // default true
+	UDPSize   uint16       `yaml:"udp_size"`  // EDNS0 buffer size, default 1232
+	TLSConfig TLSOptions   `yaml:"tls_config"`
+	Expect    DNSExpect    `yaml:"expect"`
+}
+
+// DNSExpect holds the assertions of a DNS check.
+type DNSExpect struct {
+	Rcode      DNSRcode  `yaml:"rcode"`       // default NOERROR
+	Answers    []Pattern `yaml:"answers"`     // each must match some answer record (zone-file text)
+	MinAnswers int       `yaml:"min_answers"` // fewest answer records
+}
+
+// DNSType is a query type: A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, CAA, PTR.
+type DNSType uint16
+
+var dnsTypes = map[string]uint16{
+	"A": dns.TypeA, "AAAA": dns.TypeAAAA, "CNAME": dns.TypeCNAME, "MX": dns.TypeMX,
+	"TXT": dns.TypeTXT, "NS": dns.TypeNS, "SOA": dns.TypeSOA, "SRV": dns.TypeSRV,
+	"CAA": dns.TypeCAA, "PTR": dns.TypePTR,
+}
+
+// UnmarshalText parses a type mnemonic (case-insensitive).
+func (t *DNSType) UnmarshalText(b []byte) error {
+	v, ok := dnsTypes[strings.ToUpper(string(b))]
+	if !ok {
+		return fmt.Errorf("%q is not a supported DNS type (A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, CAA, PTR)", b)
+	}
+	*t = DNSType(v)
+	return nil
+}
+
+// String returns the mnemonic.
+func (t DNSType) String() string { return dns.TypeToString[uint16(t)] }
+
+// DNSTransport is how the query travels.
+type DNSTransport string
+
+// DNS transports.
+const (
+	DNSUDP    DNSTransport = "udp"
+	DNSTCP    DNSTransport = "tcp"
+	DNSTCPTLS DNSTransport = "tcp-tls"
+)
+
+// UnmarshalText accepts udp, tcp, tcp-tls (or dot).
+func (t *DNSTransport) UnmarshalText(b []byte) error {
+	switch s := strings.ToLower(string(b)); s {
+	case "udp", "tcp", "tcp-tls":
+		*t = DNSTransport(s)
+	case "dot", "tls":
+		*t = DNSTCPTLS
+	default:
+		return fmt.Errorf("%q is not a DNS transport (udp, tcp, tcp-tls)", b)
+	}
+	return nil
+}
+
+// DNSRcode is a response code, written as its mnemonic (NOERROR, NXDOMAIN…).
+type DNSRcode struct{ code int }
+
+// UnmarshalText parses an rcode mnemonic.
+func (c *DNSRcode) UnmarshalText(b []byte) error {
+	v, ok := dns.StringToRcode[strings.ToUpper(string(b))]
+	if !ok {
+		return fmt.Errorf("%q is not a DNS rcode (NOERROR, NXDOMAIN, SERVFAIL, REFUSED …)", b)
+	}
+	c.code = v + 1 // keep the zero value meaning "unset"
+	return nil
+}
+
+// Code returns the numeric rcode, NOERROR when unset.
+func (c DNSRcode) Code() int {
+	if c.code == 0 {
+		return dns.RcodeSuccess
+	}
+	return c.code - 1
+}
+
+// String returns the mnemonic.
+func (c DNSRcode) String() string { return dns.RcodeToString[c.Code()] }
+
+// Validate reports every problem of the spec, each starting with its field.
+func (s DNSSpec) Validate() error {
+	var errs []error
+	if s.Name == "" {
+		errs = append(errs, errors.New("name: required"))
+	} else if _, ok := dns.IsDomainName(s.Name); !ok {
+		errs = append(errs, fmt.Errorf("name: %q is not a domain name", s.Name))
+	}
+	if s.Server != "" {
+		if _, _, err := splitHostPortDefault(s.Server, "53"); err != nil {
+			errs = append(errs, fmt.Errorf("server: %w", err))
+		}
+	}
+	if s.UDPSize != 0 && s.UDPSize < dns.MinMsgSize {
+		errs = append(errs, fmt.Errorf("udp_size: must be at least %d, got %d", dns.MinMsgSize, s.UDPSize))
+	}
+	if s.Expect.MinAnswers < 0 {
+		errs = append(errs, fmt.Errorf("expect.min_answers: must be 0 or more, got %d", s.Expect.MinAnswers))
+	}
+	if err := s.TLSConfig.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("tls_config: %w", err))
+	}
+	if s.Transport != DNSTCPTLS && s.TLSConfig != (TLSOptions{}) {
+		errs = append(errs, errors.New("tls_config: only used with transport: tcp-tls"))
+	}
+	return errors.Join(errs...)
+}
+
+// splitHostPortDefault splits host[:port], adding def when there is no port.
+func splitHostPortDefault(s, def string) (host, port string, err error) {
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		if h == "" || p == "" {
+			return "", "", fmt.Errorf("%q needs a host and a port", s)
+		}
+		return h, p, nil
+	}
+	h := strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	if h == "" || strings.ContainsAny(h, "/ ") || (strings.Count(h, ":") == 1) {
+		return "", "", fmt.Errorf("%q is not host[:port]", s)
+	}
+	return h, def, nil
+}
+
+// DNSProber runs DNS checks.
+type DNSProber struct {
+	spec   DNSSpec
+	server string // host:port
+	dialer *dialer
+	tls    *tls.Config
+	client *dns.Client
+	query  *dns.Msg // template; copied per probe
+}
+
+// NewDNS builds a DNS prober from a spec.
+func NewDNS(spec DNSSpec) (*DNSProber, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	p := &DNSProber{spec: spec, dialer: newDialer(spec.IPVersion), client: &dns.Client{}}
+	port := "53"
+	if spec.Transport == DNSTCPTLS {
+		port = "853"
+	}
+	server := spec.Server
+	if server == "" {
+		cc, err := dns.ClientConfigFromFile(resolvConf)
+		if err != nil || len(cc.Servers) == 0 {
+			return nil, fmt.Errorf("no server set and no nameserver in %s: %v", resolvConf, err)
+		}
+		server = cc.Servers[0]
+	}
+	host, port, err := splitHostPortDefault(server, port)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	p.server = net.JoinHostPort(host, port)
+	if spec.Transport == DNSTCPTLS {
+		if p.tls, err = spec.TLSConfig.config(host); err != nil {
+			return nil, err
+		}
+	}
+	p.query = buildQuery(spec)
+	return p, nil
+}
+
+func buildQuery(spec DNSSpec) *dns.Msg {
+	name := spec.Name
+	if spec.Type == DNSType(dns.TypePTR) && net.ParseIP(name) != nil {
+		name, _ = dns.ReverseAddr(name)
+	}
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), uint16(cmpOr(spec.Type, DNSType(dns.TypeA))))
+	m.RecursionDesired = spec.Recursion == nil || *spec.Recursion
+	if spec.EDNS0 == nil || *spec.EDNS0 {
+		m.SetEdns0(cmpOr(spec.UDPSize, DefaultDNSUDPSize), false)
+	}
+	return m
+}
+
+// Probe sends the query (retrying over TCP when a UDP answer is truncated)
+// and checks the answer.
+func (p *DNSProber) Probe(ctx context.Context) (Result, error) {
+	r := Result{Kind: KindDNS, Target: p.spec.Name + " @" + p.server, Started: time.Now(), OK: true}
+	transport := cmpOr(p.spec.Transport, DNSUDP)
+	resp, err := p.exchange(ctx, transport, &r)
+	if err == nil && resp.Truncated && transport == DNSUDP {
+		r.DNS.Truncated = true
+		resp, err = p.exchange(ctx, DNSTCP, &r)
+	}
+	if err != nil {
+		r.fail(err)
+	} else {
+		p.check(&r, resp)
+	}
+	r.Duration = time.Since(r.Started)
+	return r, nil
+}
+
+// exchange sends one query over transport, adding to r's phases.
+func (p *DNSProber) exchange(ctx context.Context, transport DNSTransport, r *Result) (*dns.Msg, error) {
+	if r.DNS == nil {
+		r.DNS = &DNSDetail{}
+	}
+	r.DNS.Transport = string(transport)
+	conn, err := p.connect(ctx, transport, r)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
+	defer stop()
+	q := p.query.Copy()
+	q.Id = dns.Id()
+	resp, rtt, err := p.client.ExchangeWithConnContext(ctx, q, &dns.Conn{Conn: conn})
+	r.Phases.Processing += rtt
+	if err != nil {
+		return nil, netError(ctx, PhaseProcessing, err)
+	}
+	return resp, nil
+}
+
+// connect resolves the server and opens a connection for transport.
+func (p *DNSProber) connect(ctx context.Context, transport DNSTransport, r *Result) (net.Conn, error) {
+	host, port, _ := net.SplitHostPort(p.server)
+	start := time.Now()
+	ip, err := p.dialer.resolve(ctx, host)
+	resolved := time.Now()
+	r.Phases.Resolve += resolved.Sub(start)
+	if err != nil {
+		return nil, netError(ctx, PhaseResolve, err)
+	}
+	network := "tcp"
+	if transport == DNSUDP {
+		network = "udp"
+	}
+	conn, err := p.dialer.net.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
+	r.Phases.Connect += time.Since(resolved)
+	if err != nil {
+		return nil, netError(ctx, PhaseConnect, err)
+	}
+	if transport != DNSTCPTLS {
+		return conn, nil
+	}
+	tc, took, err := handshake(ctx, conn, p.tls)
+	r.Phases.TLS += took
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return tc, nil
+}
+
+// check records the answer and applies the assertions.
+func (p *DNSProber) check(r *Result, resp *dns.Msg) {
+	d := r.DNS
+	d.Rcode = dns.RcodeToString[resp.Rcode]
+	d.Answers = make([]string, len(resp.Answer))
+	for i, rr := range resp.Answer {
+		d.Answers[i] = rr.String()
+	}
+	d.Authority = len(resp.Ns)
+	for _, rr := range resp.Extra {
+		if rr.Header().Rrtype != dns.TypeOPT {
+			d.Additional++
+		}
+	}
+	e := p.spec.Expect
+	if resp.Rcode != e.Rcode.Code() {
+		r.fail(fmt.Errorf("%w: got %s, want %s", ErrDNSRcode, d.Rcode, e.Rcode))
+		return
+	}
+	if len(d.Answers) < e.MinAnswers {
+		r.fail(fmt.Errorf("%w: %d answers, want at least %d", ErrDNSAnswer, len(d.Answers), e.MinAnswers))
+		return
+	}
+	for _, pat := range e.Answers {
+		if !anyMatch(pat, d.Answers) {
+			r.fail(fmt.Errorf("%w: no answer matches %q", ErrDNSAnswer, pat))
+			return
+		}
+	}
+}
+
+func anyMatch(p Pattern, ss []string) bool {
+	for _, s := range ss {
+		if p.MatchString(s) {
+			return true
+		}
+	}
+	return false
+}

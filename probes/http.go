@@ -1,0 +1,399 @@
+package probes
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// HTTP defaults.
+const (
+	DefaultMaxRedirects = 10
+	DefaultMaxBodyBytes = 1 << 20
+)
+
+// HTTPSpec configures an HTTP(S) check.
+type HTTPSpec struct {
+	URL             string            `yaml:"url"`
+	Method          string            `yaml:"method"` // default GET
+	Headers         map[string]string `yaml:"headers"`
+	Body            string            `yaml:"body"`
+	BasicAuth       *BasicAuth        `yaml:"basic_auth"`
+	BearerToken     Secret            `yaml:"bearer_token"`
+	FollowRedirects *bool             `yaml:"follow_redirects"` // default true
+	MaxRedirects    int               `yaml:"max_redirects"`    // default 10
+	MaxBodyBytes    int64             `yaml:"max_body_bytes"`   // default 1 MiB
+	IPVersion       IPVersion         `yaml:"ip_version"`
+	TLSConfig       TLSOptions        `yaml:"tls_config"`
+	// Traceparent injects a W3C traceparent header (default true).
+	Traceparent *bool      `yaml:"traceparent"`
+	Expect      HTTPExpect `yaml:"expect"`
+}
+
+// BasicAuth is HTTP basic authentication.
+type BasicAuth struct {
+	Username string `yaml:"username"`
+	Password Secret `yaml:"password"`
+}
+
+// Validate reports every problem of the spec, each starting with its field.
+func (s HTTPSpec) Validate() error {
+	var errs []error
+	add := func(field string, err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", field, err))
+		}
+	}
+	add("url", validateHTTPURL(s.URL))
+	if s.Method != "" && !validMethod(s.Method) {
+		add("method", fmt.Errorf("%q is not an HTTP method", s.Method))
+	}
+	for k := range s.Headers {
+		if k == "" || strings.ContainsAny(k, " \t\r\n:") {
+			add("headers", fmt.Errorf("%q is not a valid header name", k))
+		}
+	}
+	for k, v := range s.Headers {
+		if strings.ContainsAny(v, "\r\n") {
+			add("headers."+k, errors.New("value must not contain a line break"))
+		}
+	}
+	if s.BasicAuth != nil && s.BearerToken != "" {
+		add("bearer_token", errors.New("set either basic_auth or bearer_token, not both"))
+	}
+	if s.MaxRedirects < 0 {
+		add("max_redirects", fmt.Errorf("must be 0 or more, got %d", s.MaxRedirects))
+	}
+	if s.MaxBodyBytes < 0 {
+		add("max_body_bytes", fmt.Errorf("must be 0 or more, got %d", s.MaxBodyBytes))
+	}
+	add("tls_config", s.TLSConfig.Validate())
+	if err := s.Expect.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func validateHTTPURL(raw string) error {
+	if raw == "" {
+		return errors.New("required")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL: %w", raw, errors.Unwrap(err))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("%q: scheme must be http or https", raw)
+	}
+	if u.Hostname() == "" {
+		return fmt.Errorf("%q has no host", raw)
+	}
+	return nil
+}
+
+func validMethod(m string) bool {
+	for _, c := range m {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// HTTPProber runs HTTP checks. Every probe uses a fresh connection, so
+// connect and TLS times are real.
+type HTTPProber struct {
+	spec      HTTPSpec
+	method    string
+	header    http.Header
+	host      string // Host header override
+	client    *http.Client
+	dialer    *dialer
+	maxBody   int64
+	keepBody  bool // an assertion needs the body
+	trace     bool
+	bufs      sync.Pool
+	expectTLS bool
+}
+
+// NewHTTP builds an HTTP prober from a spec.
+func NewHTTP(spec HTTPSpec) (*HTTPProber, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	u, _ := url.Parse(spec.URL)
+	tlsCfg, err := spec.TLSConfig.config(u.Hostname())
+	if err != nil {
+		return nil, err
+	}
+	if spec.TLSConfig.ServerName == "" {
+		tlsCfg.ServerName = "" // let the transport use each hop's host
+	}
+	p := &HTTPProber{
+		spec:      spec,
+		method:    cmpOr(spec.Method, http.MethodGet),
+		header:    buildHeader(spec),
+		dialer:    newDialer(spec.IPVersion),
+		maxBody:   cmpOr(spec.MaxBodyBytes, DefaultMaxBodyBytes),
+		keepBody:  spec.Expect.needsBody(),
+		trace:     spec.Traceparent == nil || *spec.Traceparent,
+		expectTLS: u.Scheme == "https",
+	}
+	p.host = p.header.Get("Host")
+	p.header.Del("Host")
+	p.bufs.New = func() any { return new(bytes.Buffer) }
+	p.client = &http.Client{
+		Transport: &http.Transport{
+			DialContext:            p.dialContext,
+			TLSClientConfig:        tlsCfg,
+			DisableKeepAlives:      true,
+			ForceAttemptHTTP2:      true,
+			MaxResponseHeaderBytes: 1 << 20,
+		},
+		CheckRedirect: p.checkRedirect,
+	}
+	return p, nil
+}
+
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+func buildHeader(spec HTTPSpec) http.Header {
+	h := make(http.Header, len(spec.Headers)+2)
+	h.Set("User-Agent", "Vantage/1 (synthetic monitoring)")
+	for k, v := range spec.Headers {
+		h.Set(k, v)
+	}
+	switch {
+	case spec.BasicAuth != nil:
+		r := http.Request{Header: h}
+		r.SetBasicAuth(spec.BasicAuth.Username, spec.BasicAuth.Password.Reveal())
+	case spec.BearerToken != "":
+		h.Set("Authorization", "Bearer "+spec.BearerToken.Reveal())
+	}
+	return h
+}
+
+// httpRun is the state of one probe: its timings, filled in by the dialer
+// and the httptrace hooks. Those run on the transport's goroutines, which
+// may outlive a cancelled request, so every field is guarded by mu.
+type httpRun struct {
+	mu         sync.Mutex
+	dial       dialTimes
+	tlsStart   time.Time
+	tlsTotal   time.Duration
+	wrote      time.Time
+	firstByte  time.Time
+	processing time.Duration
+	phase      string
+}
+
+type runKey struct{}
+
+func (p *HTTPProber) dialContext(ctx context.Context, _, addr string) (net.Conn, error) {
+	run, _ := ctx.Value(runKey{}).(*httpRun)
+	if run == nil {
+		return nil, errors.New("dial outside a probe")
+	}
+	var t dialTimes
+	conn, err := p.dialer.dial(ctx, addr, &t)
+	run.mu.Lock()
+	run.dial.resolve += t.resolve
+	run.dial.connect += t.connect
+	run.dial.remote = t.remote
+	run.phase = PhaseConnect
+	run.mu.Unlock()
+	return conn, err
+}
+
+func (run *httpRun) set(phase string, at *time.Time) {
+	now := time.Now()
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	run.phase = phase
+	switch phase {
+	case PhaseTLS:
+		run.tlsStart = now
+	case PhaseProcessing:
+		run.wrote = now
+	case PhaseTransfer:
+		run.firstByte = now
+		run.processing += now.Sub(run.wrote)
+	case "tls done":
+		run.tlsTotal += now.Sub(run.tlsStart)
+		run.phase = PhaseTLS
+	}
+	if at != nil {
+		*at = now
+	}
+}
+
+func (run *httpRun) clientTrace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		TLSHandshakeStart:    func() { run.set(PhaseTLS, nil) },
+		TLSHandshakeDone:     func(tls.ConnectionState, error) { run.set("tls done", nil) },
+		WroteRequest:         func(httptrace.WroteRequestInfo) { run.set(PhaseProcessing, nil) },
+		GotFirstResponseByte: func() { run.set(PhaseTransfer, nil) },
+	}
+}
+
+// phases copies the timings into r.
+func (run *httpRun) phases(r *Result, end time.Time) {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	r.Phases.Resolve, r.Phases.Connect = run.dial.resolve, run.dial.connect
+	r.Phases.TLS, r.Phases.Processing = run.tlsTotal, run.processing
+	if !run.firstByte.IsZero() {
+		r.Phases.Transfer = end.Sub(run.firstByte)
+	}
+}
+
+func (run *httpRun) current() string {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	return run.phase
+}
+
+// Probe sends the request, reads the response and applies the assertions.
+func (p *HTTPProber) Probe(ctx context.Context) (Result, error) {
+	r := Result{Kind: KindHTTP, Target: p.spec.URL, Started: time.Now(), OK: true}
+	run := &httpRun{phase: PhaseResolve}
+	resp, err := p.send(ctx, run, &r)
+	if err == nil {
+		p.receive(ctx, resp, &r)
+	} else {
+		r.fail(err)
+	}
+	end := time.Now()
+	r.Duration = end.Sub(r.Started)
+	run.phases(&r, end)
+	if r.Err == nil {
+		p.spec.Expect.checkDuration(&r)
+	}
+	return r, nil
+}
+
+// send builds and sends the request, following redirects.
+func (p *HTTPProber) send(ctx context.Context, run *httpRun, r *Result) (*http.Response, error) {
+	ctx = context.WithValue(httptrace.WithClientTrace(ctx, run.clientTrace()), runKey{}, run)
+	var body io.Reader
+	if p.spec.Body != "" {
+		body = strings.NewReader(p.spec.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, p.method, p.spec.URL, body)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	req.Header = p.header.Clone()
+	req.Host = p.host
+	if p.trace {
+		var tp string
+		r.TraceID, tp = newTraceparent()
+		req.Header.Set("Traceparent", tp)
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return nil, p.classify(ctx, run, err)
+	}
+	return resp, nil
+}
+
+// classify wraps a client error with the sentinel of the phase it hit.
+func (p *HTTPProber) classify(ctx context.Context, run *httpRun, err error) error {
+	if errors.Is(err, ErrRedirect) {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return ue.Err
+		}
+		return err
+	}
+	for _, c := range classes {
+		if errors.Is(err, c.err) {
+			return err // classified by the dialer
+		}
+	}
+	return netError(ctx, run.current(), err)
+}
+
+func (p *HTTPProber) checkRedirect(req *http.Request, via []*http.Request) error {
+	if p.spec.FollowRedirects != nil && !*p.spec.FollowRedirects {
+		return http.ErrUseLastResponse
+	}
+	max := cmpOr(p.spec.MaxRedirects, DefaultMaxRedirects)
+	next := req.URL.String()
+	for i, v := range via {
+		if v.URL.String() == next {
+			chain := make([]string, 0, len(via)-i+1)
+			for _, w := range via[i:] {
+				chain = append(chain, w.URL.String())
+			}
+			return fmt.Errorf("%w: redirect loop: %s -> %s", ErrRedirect, strings.Join(chain, " -> "), next)
+		}
+	}
+	if len(via) > max {
+		return fmt.Errorf("%w: stopped after %d redirects (max_redirects %d), last to %s", ErrRedirect, len(via)-1, max, next)
+	}
+	return nil
+}
+
+// receive reads the response (body capped) and applies the assertions.
+func (p *HTTPProber) receive(ctx context.Context, resp *http.Response, r *Result) {
+	defer resp.Body.Close()
+	r.HTTP = &HTTPDetail{
+		StatusCode:    resp.StatusCode,
+		Version:       resp.Proto,
+		ContentLength: resp.ContentLength,
+		Redirects:     redirectCount(resp),
+		FinalURL:      resp.Request.URL.String(),
+	}
+	if resp.TLS != nil {
+		r.TLS = describeTLS(*resp.TLS)
+		checkExpiry(r, time.Now(), p.spec.Expect.CertMinDays, true)
+	}
+	var body []byte
+	if p.keepBody {
+		buf := p.bufs.Get().(*bytes.Buffer)
+		buf.Reset()
+		defer p.bufs.Put(buf)
+		n, err := buf.ReadFrom(io.LimitReader(resp.Body, p.maxBody))
+		r.HTTP.BodyBytes = n
+		if err != nil {
+			r.fail(netError(ctx, PhaseTransfer, err))
+			return
+		}
+		body = buf.Bytes()
+	} else {
+		n, err := io.Copy(io.Discard, io.LimitReader(resp.Body, p.maxBody))
+		r.HTTP.BodyBytes = n
+		if err != nil {
+			r.fail(netError(ctx, PhaseTransfer, err))
+			return
+		}
+	}
+	if r.Err == nil {
+		p.spec.Expect.check(r, resp, body)
+	}
+}
+
+func redirectCount(resp *http.Response) int {
+	n := 0
+	for req := resp.Request; req != nil && req.Response != nil; req = req.Response.Request {
+		n++
+	}
+	return n
+}

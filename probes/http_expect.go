@@ -1,0 +1,221 @@
+package probes
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/theory/jsonpath"
+)
+
+// HTTPExpect holds the assertions of an HTTP check.
+type HTTPExpect struct {
+	// Status codes or ranges the final response must have (default 200-399).
+	Status  []StatusRange      `yaml:"status"`
+	Body    Pattern            `yaml:"body"`     // must match the body
+	BodyNot Pattern            `yaml:"body_not"` // must not match the body
+	JSON    []JSONAssertion    `yaml:"json"`
+	Headers map[string]Pattern `yaml:"headers"` // header name → pattern one value must match
+	// MaxDuration fails the check when the probe takes longer.
+	MaxDuration time.Duration `yaml:"max_duration"`
+	// DegradedAfter marks a passing check degraded when it takes longer.
+	DegradedAfter time.Duration `yaml:"degraded_after"`
+	// CertMinDays fails the check when the certificate chain expires in
+	// fewer days (0: no check).
+	CertMinDays int `yaml:"cert_min_days"`
+}
+
+// JSONAssertion selects values of a JSON body with an RFC 9535 JSONPath
+// query; every selected value must equal Equals or match Matches, and the
+// query must select at least one value.
+type JSONAssertion struct {
+	Path    *jsonpath.Path `yaml:"path"`
+	Equals  *string        `yaml:"equals"`
+	Matches Pattern        `yaml:"matches"`
+}
+
+var defaultStatus = []StatusRange{{200, 399}}
+
+func (e HTTPExpect) validate() error {
+	var errs []error
+	for i, a := range e.JSON {
+		switch {
+		case a.Path == nil:
+			errs = append(errs, fmt.Errorf("expect.json[%d].path: required", i))
+		case a.Equals != nil && !a.Matches.IsZero():
+			errs = append(errs, fmt.Errorf("expect.json[%d]: set either equals or matches, not both", i))
+		}
+	}
+	if e.MaxDuration < 0 {
+		errs = append(errs, errors.New("expect.max_duration: must not be negative"))
+	}
+	if e.DegradedAfter < 0 {
+		errs = append(errs, errors.New("expect.degraded_after: must not be negative"))
+	}
+	if e.MaxDuration > 0 && e.DegradedAfter >= e.MaxDuration {
+		errs = append(errs, fmt.Errorf("expect.degraded_after: %s must be less than max_duration %s", e.DegradedAfter, e.MaxDuration))
+	}
+	if e.CertMinDays < 0 {
+		errs = append(errs, fmt.Errorf("expect.cert_min_days: must be 0 or more, got %d", e.CertMinDays))
+	}
+	return errors.Join(errs...)
+}
+
+func (e HTTPExpect) needsBody() bool {
+	return !e.Body.IsZero() || !e.BodyNot.IsZero() || len(e.JSON) > 0
+}
+
+// check applies the response assertions, stopping at the first failure.
+func (e HTTPExpect) check(r *Result, resp *http.Response, body []byte) {
+	for _, fn := range []func() error{
+		func() error { return e.checkStatus(resp.StatusCode) },
+		func() error { return e.checkHeaders(resp.Header) },
+		func() error { return e.checkBody(body) },
+		func() error { return e.checkJSON(body) },
+	} {
+		if err := fn(); err != nil {
+			r.fail(err)
+			return
+		}
+	}
+}
+
+func (e HTTPExpect) checkStatus(code int) error {
+	want := e.Status
+	if len(want) == 0 {
+		want = defaultStatus
+	}
+	for _, s := range want {
+		if s.Contains(code) {
+			return nil
+		}
+	}
+	names := make([]string, len(want))
+	for i, s := range want {
+		names[i] = s.String()
+	}
+	return fmt.Errorf("%w: got %d, want %s", ErrUnexpectedStatus, code, strings.Join(names, ", "))
+}
+
+func (e HTTPExpect) checkHeaders(h http.Header) error {
+	for name, pat := range e.Headers {
+		values := h.Values(name)
+		if len(values) == 0 {
+			return fmt.Errorf("%w: header %s missing", ErrHeaderMismatch, http.CanonicalHeaderKey(name))
+		}
+		matched := false
+		for _, v := range values {
+			matched = matched || pat.MatchString(v)
+		}
+		if !matched {
+			return fmt.Errorf("%w: header %s %q does not match %q", ErrHeaderMismatch, http.CanonicalHeaderKey(name), values[0], pat)
+		}
+	}
+	return nil
+}
+
+func (e HTTPExpect) checkBody(body []byte) error {
+	if !e.Body.IsZero() && !e.Body.Match(body) {
+		return fmt.Errorf("%w: body does not match %q", ErrBodyMismatch, e.Body)
+	}
+	if !e.BodyNot.IsZero() && e.BodyNot.Match(body) {
+		return fmt.Errorf("%w: body matches body_not %q", ErrBodyMismatch, e.BodyNot)
+	}
+	return nil
+}
+
+func (e HTTPExpect) checkJSON(body []byte) error {
+	if len(e.JSON) == 0 {
+		return nil
+	}
+	var doc any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return fmt.Errorf("%w: body is not JSON: %w", ErrJSONMismatch, err)
+	}
+	for _, a := range e.JSON {
+		if err := a.check(doc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a JSONAssertion) check(doc any) error {
+	nodes := a.Path.Select(doc)
+	if len(nodes) == 0 {
+		return fmt.Errorf("%w: %s selects nothing", ErrJSONMismatch, a.Path)
+	}
+	for _, n := range nodes {
+		s := jsonText(n)
+		switch {
+		case a.Equals != nil && s != *a.Equals:
+			return fmt.Errorf("%w: %s is %s, want %q", ErrJSONMismatch, a.Path, truncate(s, 100), *a.Equals)
+		case !a.Matches.MatchString(s):
+			return fmt.Errorf("%w: %s is %s, does not match %q", ErrJSONMismatch, a.Path, truncate(s, 100), a.Matches)
+		}
+	}
+	return nil
+}
+
+// jsonText is a string value itself, or the JSON text of any other value.
+func jsonText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// checkDuration applies max_duration and degraded_after.
+func (e HTTPExpect) checkDuration(r *Result) {
+	switch {
+	case e.MaxDuration > 0 && r.Duration > e.MaxDuration:
+		r.fail(fmt.Errorf("%w: took %s, max_duration %s", ErrTooSlow, r.Duration.Round(time.Microsecond), e.MaxDuration))
+	case e.DegradedAfter > 0 && r.Duration > e.DegradedAfter:
+		r.degrade(fmt.Errorf("%w: took %s, degraded_after %s", ErrTooSlow, r.Duration.Round(time.Microsecond), e.DegradedAfter))
+	}
+}
+
+// newTraceparent returns a fresh W3C trace id and the traceparent header
+// value carrying it with a fresh span id, sampled.
+func newTraceparent() (traceID, header string) {
+	var b [24]byte
+	for {
+		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+		if !allZero(b[:16]) && !allZero(b[16:]) {
+			break
+		}
+	}
+	var out [55]byte
+	copy(out[:], "00-")
+	hex.Encode(out[3:35], b[:16])
+	out[35] = '-'
+	hex.Encode(out[36:52], b[16:])
+	copy(out[52:], "-01")
+	h := string(out[:])
+	return h[3:35], h
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,137 @@
+package probes
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+)
+
+// maxExpectBytes bounds what a TCP probe reads while waiting for expect.
+const maxExpectBytes = 64 << 10
+
+// TCPSpec configures a TCP check: connect, optional TLS, and an optional
+// send/expect dialogue.
+type TCPSpec struct {
+	Address   string     `yaml:"address"` // host:port
+	IPVersion IPVersion  `yaml:"ip_version"`
+	TLS       bool       `yaml:"tls"`
+	TLSConfig TLSOptions `yaml:"tls_config"`
+	Send      string     `yaml:"send"`   // written after connecting
+	Expect    Pattern    `yaml:"expect"` // must match what the server sends (first 64 KiB)
+}
+
+// Validate reports every problem of the spec, each starting with its field.
+func (s TCPSpec) Validate() error {
+	var errs []error
+	if err := validateAddress(s.Address); err != nil {
+		errs = append(errs, fmt.Errorf("address: %w", err))
+	}
+	if err := s.TLSConfig.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("tls_config: %w", err))
+	}
+	if !s.TLS && s.TLSConfig != (TLSOptions{}) {
+		errs = append(errs, errors.New("tls_config: set tls: true to use TLS"))
+	}
+	return errors.Join(errs...)
+}
+
+// TCPProber runs TCP checks.
+type TCPProber struct {
+	spec   TCPSpec
+	dialer *dialer
+	tls    *tls.Config
+}
+
+// NewTCP builds a TCP prober from a spec.
+func NewTCP(spec TCPSpec) (*TCPProber, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	p := &TCPProber{spec: spec, dialer: newDialer(spec.IPVersion)}
+	if spec.TLS {
+		host, _, _ := net.SplitHostPort(spec.Address)
+		cfg, err := spec.TLSConfig.config(host)
+		if err != nil {
+			return nil, err
+		}
+		p.tls = cfg
+	}
+	return p, nil
+}
+
+// Probe connects and runs the dialogue.
+func (p *TCPProber) Probe(ctx context.Context) (Result, error) {
+	r := Result{Kind: KindTCP, Target: p.spec.Address, Started: time.Now(), OK: true}
+	p.run(ctx, &r)
+	r.Duration = time.Since(r.Started)
+	return r, nil
+}
+
+func (p *TCPProber) run(ctx context.Context, r *Result) {
+	var t dialTimes
+	conn, err := p.dialer.dial(ctx, p.spec.Address, &t)
+	r.Phases.Resolve, r.Phases.Connect = t.resolve, t.connect
+	if err != nil {
+		r.fail(err)
+		return
+	}
+	defer conn.Close()
+	r.TCP = &TCPDetail{RemoteAddr: t.remote}
+	if p.tls != nil {
+		tc, took, err := handshake(ctx, conn, p.tls)
+		r.Phases.TLS = took
+		if err != nil {
+			r.fail(err)
+			return
+		}
+		conn = tc
+		r.TLS = describeTLS(tc.ConnectionState())
+		checkExpiry(r, time.Now(), 0, false)
+	}
+	if p.spec.Send == "" && p.spec.Expect.IsZero() {
+		return
+	}
+	start := time.Now()
+	err = p.dialogue(ctx, conn, r.TCP)
+	r.Phases.Processing = time.Since(start)
+	if err != nil {
+		r.fail(err)
+	}
+}
+
+// dialogue writes Send and reads until Expect matches, bounded by ctx.
+func (p *TCPProber) dialogue(ctx context.Context, conn net.Conn, d *TCPDetail) error {
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
+	defer stop()
+	if p.spec.Send != "" {
+		if _, err := io.WriteString(conn, p.spec.Send); err != nil {
+			return netError(ctx, PhaseProcessing, err)
+		}
+	}
+	if p.spec.Expect.IsZero() {
+		return nil
+	}
+	buf := make([]byte, 0, 4096)
+	for len(buf) < maxExpectBytes {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := conn.Read(buf[len(buf):min(cap(buf), maxExpectBytes)])
+		buf = buf[:len(buf)+n]
+		d.Received = len(buf)
+		if p.spec.Expect.Match(buf) {
+			return nil
+		}
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("%w: connection closed before %q matched; got %q", ErrExpectMismatch, p.spec.Expect, truncate(string(buf), 100))
+		}
+		if err != nil {
+			return netError(ctx, PhaseProcessing, err)
+		}
+	}
+	return fmt.Errorf("%w: %q did not match the first %d bytes", ErrExpectMismatch, p.spec.Expect, maxExpectBytes)
+}
