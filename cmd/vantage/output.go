@@ -1,0 +1,312 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vantageprobe/vantage/config"
+	"github.com/vantageprobe/vantage/probes"
+)
+
+// printer renders results of `vantage check` in one format.
+type printer interface {
+	result(check config.Check, r probes.Result)
+	summary(rs []probes.Result)
+	exitCode(rs []probes.Result) int
+	// usage reports an error that stopped the command and returns its exit code.
+	usage(err error) int
+}
+
+func newPrinter(format string, stdout, stderr io.Writer) (printer, error) {
+	switch format {
+	case "text", "":
+		return &textPrinter{w: stdout, errw: stderr}, nil
+	case "json":
+		return &jsonPrinter{textPrinter{w: stdout, errw: stderr}}, nil
+	case "nagios":
+		return &nagiosPrinter{w: stdout}, nil
+	}
+	return &textPrinter{w: stdout, errw: stderr}, fmt.Errorf("--format %q: want text, json or nagios", format)
+}
+
+// passed reports whether every result passed (degraded counts as passed).
+func passed(rs []probes.Result) bool {
+	for _, r := range rs {
+		if !r.OK {
+			return false
+		}
+	}
+	return true
+}
+
+func seconds(d time.Duration) float64 { return d.Seconds() }
+
+// ---- text ----
+
+type textPrinter struct{ w, errw io.Writer }
+
+func (p *textPrinter) usage(err error) int {
+	fmt.Fprintf(p.errw, "vantage check: %v\n", err)
+	return exitUsage
+}
+
+func (p *textPrinter) exitCode(rs []probes.Result) int {
+	if passed(rs) {
+		return exitOK
+	}
+	return exitFailed
+}
+
+func state(r probes.Result) string {
+	switch {
+	case !r.OK:
+		return "DOWN"
+	case r.Degraded:
+		return "DEGRADED"
+	}
+	return "UP"
+}
+
+func (p *textPrinter) result(_ config.Check, r probes.Result) {
+	fmt.Fprintf(p.w, "%s  %s  %s  %s\n", state(r), r.Kind, r.Target, headline(r))
+	if r.Err != nil {
+		fmt.Fprintf(p.w, "  error       %v [%s]\n", r.Err, probes.ErrorClass(r.Err))
+	}
+	if r.Warning != nil {
+		fmt.Fprintf(p.w, "  warning     %v\n", r.Warning)
+	}
+	waterfall(p.w, r)
+	if r.TraceID != "" {
+		fmt.Fprintf(p.w, "  trace id    %s\n", r.TraceID)
+	}
+	if t := r.TLS; t != nil && t.Subject != "" {
+		fmt.Fprintf(p.w, "  tls         %s, %s\n", t.Version, t.Cipher)
+		fmt.Fprintf(p.w, "  cert        %s (issuer %s)\n", t.Subject, t.Issuer)
+		fmt.Fprintf(p.w, "  names       %s\n", strings.Join(t.SANs, ", "))
+		fmt.Fprintf(p.w, "  expires     %s (%d days), chain %s, verified %t\n",
+			t.NotAfter.Format(time.DateOnly), t.DaysLeft, t.EarliestChainExpiry.Format(time.DateOnly), t.Verified)
+	}
+	if d := r.DNS; d != nil && d.Rcode != "" {
+		fmt.Fprintf(p.w, "  dns         %s over %s, %d answers, %d authority, %d additional\n",
+			d.Rcode, d.Transport, len(d.Answers), d.Authority, d.Additional)
+		for _, a := range d.Answers {
+			fmt.Fprintf(p.w, "    %s\n", a)
+		}
+	}
+}
+
+func headline(r probes.Result) string {
+	total := fmtMS(r.Duration)
+	switch {
+	case r.HTTP != nil:
+		return fmt.Sprintf("%d  %s  %d bytes  %d redirects  %s", r.HTTP.StatusCode, r.HTTP.Version, r.HTTP.BodyBytes, r.HTTP.Redirects, total)
+	case r.DNS != nil && r.DNS.Rcode != "":
+		return fmt.Sprintf("%s  %d answers  %s", r.DNS.Rcode, len(r.DNS.Answers), total)
+	case r.TCP != nil:
+		return fmt.Sprintf("connected to %s  %s", r.TCP.RemoteAddr, total)
+	}
+	return total
+}
+
+func fmtMS(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+// waterfall draws each phase as a bar that starts where the previous ended.
+func waterfall(w io.Writer, r probes.Result) {
+	const width = 40
+	total := r.Duration
+	if total <= 0 {
+		total = 1
+	}
+	var offset time.Duration
+	r.Phases.Each(func(name string, d time.Duration) {
+		if d == 0 && name != probes.PhaseConnect {
+			return
+		}
+		start := int(int64(offset) * width / int64(total))
+		n := max(int(int64(d)*width/int64(total)), 1)
+		start = min(start, width-1)
+		n = min(n, width-start)
+		bar := strings.Repeat(" ", start) + strings.Repeat("█", n)
+		fmt.Fprintf(w, "  %-11s %9s  |%-*s|\n", name, fmtMS(d), width, bar)
+		offset += d
+	})
+	fmt.Fprintf(w, "  %-11s %9s\n", "total", fmtMS(r.Duration))
+}
+
+func (p *textPrinter) summary(rs []probes.Result) {
+	ds := make([]time.Duration, len(rs))
+	ok := 0
+	for i, r := range rs {
+		ds[i] = r.Duration
+		if r.OK {
+			ok++
+		}
+	}
+	slices.Sort(ds)
+	fmt.Fprintf(p.w, "\n%d probes, %d passed, %d failed\n", len(rs), ok, len(rs)-ok)
+	fmt.Fprintf(p.w, "total  min %s  median %s  p95 %s  max %s\n",
+		fmtMS(ds[0]), fmtMS(percentile(ds, 50)), fmtMS(percentile(ds, 95)), fmtMS(ds[len(ds)-1]))
+}
+
+// percentile returns the nearest-rank percentile of sorted ds.
+func percentile(ds []time.Duration, p int) time.Duration {
+	rank := (p*len(ds) + 99) / 100
+	return ds[max(rank-1, 0)]
+}
+
+// ---- json ----
+
+type jsonPrinter struct{ textPrinter }
+
+// jsonResult is the JSON form of one probe (one object per line).
+type jsonResult struct {
+	Check      string             `json:"check"`
+	Type       probes.Kind        `json:"type"`
+	Target     string             `json:"target"`
+	Started    time.Time          `json:"started"`
+	OK         bool               `json:"ok"`
+	Degraded   bool               `json:"degraded"`
+	Error      string             `json:"error"`
+	ErrorClass string             `json:"error_class"`
+	Warning    string             `json:"warning,omitempty"`
+	Duration   float64            `json:"duration_seconds"`
+	Phases     map[string]float64 `json:"phases"`
+	TraceID    string             `json:"trace_id,omitempty"`
+	HTTP       *jsonHTTP          `json:"http,omitempty"`
+	TLS        *jsonTLS           `json:"tls,omitempty"`
+	DNS        *jsonDNS           `json:"dns,omitempty"`
+	TCP        *jsonTCP           `json:"tcp,omitempty"`
+}
+
+type jsonHTTP struct {
+	StatusCode    int    `json:"status_code"`
+	Version       string `json:"version"`
+	BodyBytes     int64  `json:"body_bytes"`
+	ContentLength int64  `json:"content_length"`
+	Redirects     int    `json:"redirects"`
+	FinalURL      string `json:"final_url"`
+}
+
+type jsonTLS struct {
+	Version             string    `json:"version"`
+	Cipher              string    `json:"cipher"`
+	Subject             string    `json:"subject"`
+	Issuer              string    `json:"issuer"`
+	SANs                []string  `json:"sans"`
+	NotAfter            time.Time `json:"not_after"`
+	DaysLeft            int       `json:"days_left"`
+	EarliestChainExpiry time.Time `json:"earliest_chain_expiry"`
+	Verified            bool      `json:"verified"`
+}
+
+type jsonDNS struct {
+	Rcode     string   `json:"rcode"`
+	Answers   []string `json:"answers"`
+	Transport string   `json:"transport"`
+	Truncated bool     `json:"truncated"`
+}
+
+type jsonTCP struct {
+	RemoteAddr    string `json:"remote_addr"`
+	ReceivedBytes int    `json:"received_bytes"`
+}
+
+func toJSON(check config.Check, r probes.Result) jsonResult {
+	j := jsonResult{
+		Check: check.Name, Type: r.Kind, Target: r.Target, Started: r.Started.UTC(),
+		OK: r.OK, Degraded: r.Degraded, ErrorClass: probes.ErrorClass(r.Err),
+		Duration: seconds(r.Duration), Phases: map[string]float64{}, TraceID: r.TraceID,
+	}
+	if r.Err != nil {
+		j.Error = r.Err.Error()
+	}
+	if r.Warning != nil {
+		j.Warning = r.Warning.Error()
+	}
+	r.Phases.Each(func(name string, d time.Duration) { j.Phases[name] = seconds(d) })
+	if h := r.HTTP; h != nil {
+		j.HTTP = &jsonHTTP{h.StatusCode, h.Version, h.BodyBytes, h.ContentLength, h.Redirects, h.FinalURL}
+	}
+	if t := r.TLS; t != nil {
+		j.TLS = &jsonTLS{t.Version, t.Cipher, t.Subject, t.Issuer, t.SANs, t.NotAfter.UTC(), t.DaysLeft, t.EarliestChainExpiry.UTC(), t.Verified}
+	}
+	if d := r.DNS; d != nil {
+		j.DNS = &jsonDNS{d.Rcode, d.Answers, d.Transport, d.Truncated}
+		if j.DNS.Answers == nil {
+			j.DNS.Answers = []string{}
+		}
+	}
+	if t := r.TCP; t != nil {
+		j.TCP = &jsonTCP{t.RemoteAddr, t.Received}
+	}
+	return j
+}
+
+func (p *jsonPrinter) result(check config.Check, r probes.Result) {
+	b, err := json.Marshal(toJSON(check, r))
+	if err != nil {
+		fmt.Fprintf(p.errw, "vantage check: encode result: %v\n", err)
+		return
+	}
+	fmt.Fprintf(p.w, "%s\n", b)
+}
+
+func (p *jsonPrinter) summary([]probes.Result) {}
+
+// ---- nagios ----
+
+// nagiosPrinter follows the Nagios plugin conventions: one status line
+// with performance data, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+type nagiosPrinter struct {
+	w    io.Writer
+	last probes.Result
+}
+
+func (p *nagiosPrinter) result(_ config.Check, r probes.Result) { p.last = r }
+func (p *nagiosPrinter) summary([]probes.Result)                {}
+
+func (p *nagiosPrinter) usage(err error) int {
+	fmt.Fprintf(p.w, "VANTAGE UNKNOWN - %s\n", oneLine(err.Error()))
+	return 3
+}
+
+func (p *nagiosPrinter) exitCode(rs []probes.Result) int {
+	worst, code, label := p.last, 0, "OK"
+	for _, r := range rs {
+		switch {
+		case !r.OK && code < 2:
+			worst, code, label = r, 2, "CRITICAL"
+		case r.OK && r.Degraded && code < 1:
+			worst, code, label = r, 1, "WARNING"
+		}
+	}
+	msg := headline(worst)
+	switch {
+	case worst.Err != nil:
+		msg = worst.Err.Error()
+	case worst.Warning != nil:
+		msg = worst.Warning.Error()
+	}
+	fmt.Fprintf(p.w, "VANTAGE %s - %s %s: %s | %s\n", label, worst.Kind, worst.Target, oneLine(msg), perfData(worst))
+	return code
+}
+
+func perfData(r probes.Result) string {
+	parts := []string{fmt.Sprintf("time=%.6fs;;;0", seconds(r.Duration))}
+	r.Phases.Each(func(name string, d time.Duration) {
+		parts = append(parts, fmt.Sprintf("%s=%.6fs;;;0", name, seconds(d)))
+	})
+	if r.TLS != nil && !r.TLS.NotAfter.IsZero() {
+		parts = append(parts, fmt.Sprintf("cert_days_left=%d;;;", r.TLS.DaysLeft))
+	}
+	return strings.Join(parts, " ")
+}
+
+// oneLine keeps plugin output on one line without the perfdata separator.
+func oneLine(s string) string {
+	return strings.NewReplacer("\n", " ", "\r", " ", "|", "/").Replace(s)
+}

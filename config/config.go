@@ -1,0 +1,302 @@
+// Package config decodes vantage.yaml into typed structs composed from the
+// components' own specs, applies defaults, and validates the whole file,
+// reporting every problem as FILE:LINE:COL: path: message.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/vantageprobe/vantage/probes"
+)
+
+// Defaults for every check.
+const (
+	DefaultInterval = 60 * time.Second
+	DefaultTimeout  = 10 * time.Second
+	MinInterval     = time.Second
+)
+
+// Config is a whole vantage.yaml.
+type Config struct {
+	Defaults Defaults `yaml:"defaults"`
+	Checks   []Check  `yaml:"checks"`
+}
+
+// Defaults apply to every check that does not set its own value.
+type Defaults struct {
+	Interval time.Duration `yaml:"interval"` // default 60s
+	Timeout  time.Duration `yaml:"timeout"`  // default 10s
+}
+
+// Check is one check: a name, a schedule and exactly one probe block.
+type Check struct {
+	Name     string           `yaml:"name"`
+	Interval time.Duration    `yaml:"interval"`
+	Timeout  time.Duration    `yaml:"timeout"`
+	HTTP     *probes.HTTPSpec `yaml:"http"`
+	TCP      *probes.TCPSpec  `yaml:"tcp"`
+	DNS      *probes.DNSSpec  `yaml:"dns"`
+	TLS      *probes.TLSSpec  `yaml:"tls"`
+}
+
+// Kind returns the kind of the check's probe block ("" when none is set).
+func (c Check) Kind() probes.Kind {
+	switch {
+	case c.HTTP != nil:
+		return probes.KindHTTP
+	case c.TCP != nil:
+		return probes.KindTCP
+	case c.DNS != nil:
+		return probes.KindDNS
+	case c.TLS != nil:
+		return probes.KindTLS
+	}
+	return ""
+}
+
+// Target is a short description of what the check probes.
+func (c Check) Target() string {
+	switch {
+	case c.HTTP != nil:
+		return c.HTTP.URL
+	case c.TCP != nil:
+		return c.TCP.Address
+	case c.DNS != nil:
+		return c.DNS.Name + " @" + c.DNS.Server
+	case c.TLS != nil:
+		return c.TLS.Address
+	}
+	return ""
+}
+
+// Prober builds the check's prober.
+func (c Check) Prober() (probes.Prober, error) {
+	switch {
+	case c.HTTP != nil:
+		return probes.NewHTTP(*c.HTTP)
+	case c.TCP != nil:
+		return probes.NewTCP(*c.TCP)
+	case c.DNS != nil:
+		return probes.NewDNS(*c.DNS)
+	case c.TLS != nil:
+		return probes.NewTLS(*c.TLS)
+	}
+	return nil, errors.New("no probe block")
+}
+
+// Error is every problem found in one file.
+type Error struct {
+	File     string
+	Problems []Problem
+}
+
+// Error lists the problems, one per line, as FILE:LINE:COL: path: message.
+func (e *Error) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = e.File + ":" + p.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Load reads, decodes and validates a config file. On failure the error is
+// an *Error listing every problem.
+func Load(path string) (*Config, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, src, os.LookupEnv)
+}
+
+// Parse decodes and validates src; file names it in errors and anchors
+// relative paths (ca_file, *_file secrets).
+func Parse(file string, src []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
+	var c Config
+	base := filepath.Dir(file)
+	pos, problems := Decode(src, &c, DecodeOptions{LookupEnv: lookupEnv, BaseDir: base})
+	if len(problems) == 0 {
+		c.resolvePaths(base)
+		problems = c.validate(pos)
+	}
+	if len(problems) > 0 {
+		return nil, &Error{File: file, Problems: problems}
+	}
+	return &c, nil
+}
+
+// resolvePaths makes relative file paths relative to the config's folder.
+func (c *Config) resolvePaths(base string) {
+	abs := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(base, *p)
+		}
+	}
+	tlsOpts := func(o *probes.TLSOptions) {
+		abs(&o.CAFile)
+		abs(&o.CertFile)
+		abs(&o.KeyFile)
+	}
+	for i := range c.Checks {
+		ch := &c.Checks[i]
+		switch {
+		case ch.HTTP != nil:
+			tlsOpts(&ch.HTTP.TLSConfig)
+		case ch.TCP != nil:
+			tlsOpts(&ch.TCP.TLSConfig)
+		case ch.DNS != nil:
+			tlsOpts(&ch.DNS.TLSConfig)
+		case ch.TLS != nil:
+			tlsOpts(&ch.TLS.TLSOptions)
+		}
+	}
+}
+
+var checkName = regexp.MustCompile(`^[a-z0-9_-]{1,63}$`)
+
+// validate applies defaults and cross-field rules, and validates every
+// probe spec, returning every problem with its position.
+func (c *Config) validate(pos Positions) []Problem {
+	var ps []Problem
+	at := func(path, format string, args ...any) {
+		p := pos.Lookup(path)
+		ps = append(ps, Problem{Line: p.Line, Column: p.Column, Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	if c.Defaults.Interval == 0 {
+		c.Defaults.Interval = DefaultInterval
+	}
+	if c.Defaults.Timeout == 0 {
+		c.Defaults.Timeout = DefaultTimeout
+	}
+	if c.Defaults.Interval < MinInterval {
+		at("defaults.interval", "must be at least %s", MinInterval)
+	}
+	if c.Defaults.Timeout <= 0 {
+		at("defaults.timeout", "must be positive")
+	}
+	seen := make(map[string]int, len(c.Checks))
+	for i := range c.Checks {
+		path := fmt.Sprintf("checks[%d]", i)
+		ch := &c.Checks[i]
+		switch j, dup := seen[ch.Name]; {
+		case ch.Name == "":
+			at(path+".name", "required")
+		case !checkName.MatchString(ch.Name):
+			at(path+".name", "%q must be 1-63 characters of a-z, 0-9, _ and -", ch.Name)
+		case dup:
+			at(path+".name", "%q is already the name of checks[%d]", ch.Name, j)
+		default:
+			seen[ch.Name] = i
+		}
+		ps = append(ps, c.validateCheck(pos, path, ch)...)
+	}
+	return ps
+}
+
+func (c *Config) validateCheck(pos Positions, path string, ch *Check) []Problem {
+	var ps []Problem
+	at := func(p, msg string) {
+		q := pos.Lookup(p)
+		ps = append(ps, Problem{Line: q.Line, Column: q.Column, Path: p, Msg: msg})
+	}
+	explicitTimeout := ch.Timeout != 0
+	if ch.Interval == 0 {
+		ch.Interval = c.Defaults.Interval
+	}
+	if ch.Timeout == 0 {
+		ch.Timeout = min(c.Defaults.Timeout, ch.Interval)
+	}
+	switch {
+	case ch.Interval < MinInterval:
+		at(path+".interval", fmt.Sprintf("must be at least %s", MinInterval))
+	case ch.Timeout <= 0:
+		at(path+".timeout", "must be positive")
+	case explicitTimeout && ch.Timeout > ch.Interval:
+		at(path+".timeout", fmt.Sprintf("%s must not be longer than the interval %s", ch.Timeout, ch.Interval))
+	}
+	blocks := setBlocks(ch)
+	switch len(blocks) {
+	case 0:
+		at(path, "needs exactly one probe block: http, tcp, dns or tls")
+		return ps
+	case 1:
+	default:
+		at(path+"."+blocks[1], fmt.Sprintf("a check has exactly one probe block, this one already has %s", blocks[0]))
+		return ps
+	}
+	kindPath := path + "." + blocks[0]
+	err := validateSpec(ch)
+	for _, e := range splitErrors(err) {
+		field, msg := splitField(e.Error())
+		p := kindPath
+		if field != "" {
+			p += "." + field
+		}
+		at(p, msg)
+	}
+	if err == nil {
+		if _, err := ch.Prober(); err != nil {
+			at(kindPath, err.Error())
+		}
+	}
+	return ps
+}
+
+func setBlocks(ch *Check) []string {
+	var out []string
+	for _, b := range []struct {
+		name string
+		set  bool
+	}{{"http", ch.HTTP != nil}, {"tcp", ch.TCP != nil}, {"dns", ch.DNS != nil}, {"tls", ch.TLS != nil}} {
+		if b.set {
+			out = append(out, b.name)
+		}
+	}
+	return out
+}
+
+func validateSpec(ch *Check) error {
+	switch {
+	case ch.HTTP != nil:
+		return ch.HTTP.Validate()
+	case ch.TCP != nil:
+		return ch.TCP.Validate()
+	case ch.DNS != nil:
+		return ch.DNS.Validate()
+	case ch.TLS != nil:
+		return ch.TLS.Validate()
+	}
+	return nil
+}
+
+// splitErrors flattens errors.Join trees.
+func splitErrors(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, splitErrors(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+var fieldPrefix = regexp.MustCompile(`^([a-z0-9_]+(?:\[\d+\])?(?:\.[A-Za-z0-9_-]+(?:\[\d+\])?)*): (.*)$`)
+
+// splitField splits "expect.status: message" into its field and message.
+func splitField(s string) (field, msg string) {
+	m := fieldPrefix.FindStringSubmatch(s)
+	if m == nil {
+		return "", s
+	}
+	return m[1], m[2]
+}
