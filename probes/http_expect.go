@@ -34,10 +34,32 @@ type HTTPExpect struct {
 // query; every selected value must equal Equals or match Matches, and the
 // query must select at least one value.
 type JSONAssertion struct {
-	Path    *jsonpath.Path `yaml:"path"`
-	Equals  *string        `yaml:"equals"`
-	Matches Pattern        `yaml:"matches"`
+	Path    JSONPath `yaml:"path"`
+	Equals  *string  `yaml:"equals"`
+	Matches Pattern  `yaml:"matches"`
 }
+
+// JSONPath is an RFC 9535 JSONPath query, compiled while decoding.
+type JSONPath struct {
+	path *jsonpath.Path
+	src  string
+}
+
+// UnmarshalText compiles the query.
+func (p *JSONPath) UnmarshalText(b []byte) error {
+	q, err := jsonpath.Parse(string(b))
+	if err != nil {
+		return fmt.Errorf("invalid JSONPath: %w", err)
+	}
+	p.path, p.src = q, string(b)
+	return nil
+}
+
+// String returns the query as written.
+func (p JSONPath) String() string { return p.src }
+
+// IsZero reports whether the query is unset.
+func (p JSONPath) IsZero() bool { return p.path == nil }
 
 var defaultStatus = []StatusRange{{200, 399}}
 
@@ -45,7 +67,7 @@ func (e HTTPExpect) validate() error {
 	var errs []error
 	for i, a := range e.JSON {
 		switch {
-		case a.Path == nil:
+		case a.Path.IsZero():
 			errs = append(errs, fmt.Errorf("expect.json[%d].path: required", i))
 		case a.Equals != nil && !a.Matches.IsZero():
 			errs = append(errs, fmt.Errorf("expect.json[%d]: set either equals or matches, not both", i))
@@ -146,7 +168,7 @@ func (e HTTPExpect) checkJSON(body []byte) error {
 }
 
 func (a JSONAssertion) check(doc any) error {
-	nodes := a.Path.Select(doc)
+	nodes := a.Path.path.Select(doc)
 	if len(nodes) == 0 {
 		return fmt.Errorf("%w: %s selects nothing", ErrJSONMismatch, a.Path)
 	}

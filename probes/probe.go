@@ -114,10 +114,10 @@ type TCPDetail struct {
 
 // DNSDetail is what a DNS probe learned.
 type DNSDetail struct {
-	Rcode     string   // mnemonic: NOERROR, NXDOMAIN, SERVFAIL …
-	Answers   []string // answer section in zone-file text
-	Authority int      // records in the authority section
-	Additional int     // records in the additional section (without OPT)
-	Transport string   // the transport that produced the answer (udp, tcp, tcp-tls)
-	Truncated bool     // a UDP answer was truncated (and TCP was used)
+	Rcode      string   // mnemonic: NOERROR, NXDOMAIN, SERVFAIL …
+	Answers    []string // answer section in zone-file text
+	Authority  int      // records in the authority section
+	Additional int      // records in the additional section (without OPT)
+	Transport  string   // the transport that produced the answer (udp, tcp, tcp-tls)
+	Truncated  bool     // a UDP answer was truncated (and TCP was used)
 }

@@ -1,0 +1,103 @@
+package vantage_test
+
+import (
+	"bufio"
+	"bytes"
+	"os/exec"
+	"path"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/vantageprobe/vantage"
+
+// allowed is the package table of DESIGN.md: which project packages each
+// package may import. A package missing here fails the test: add it to
+// DESIGN.md and to this table in the same change.
+var allowed = map[string][]string{
+	"probes":            {},
+	"probes/probestest": {"probes"},
+	"scheduler":         {"probes"},
+	"results":           {"probes"},
+	"results/sqlite":    {"results", "probes"},
+	"alerts":            {"results", "probes"},
+	"alerts/*":          {"alerts"},
+	"statuspage":        {"results"},
+	"config":            {"probes", "alerts", "alerts/*", "statuspage"},
+	"agent":             {"probes", "scheduler", "results"},
+	"server":            {"*"},
+	"cmd/vantage":       {"server", "agent", "config", "probes"},
+}
+
+// TestImportDirection fails on an import edge DESIGN.md forbids.
+func TestImportDirection(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	checked := 0
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		pkg, ok := strings.CutPrefix(fields[0], module+"/")
+		if !ok {
+			continue // the module root holds only this test
+		}
+		rules, known := lookup(pkg)
+		if !known {
+			t.Errorf("package %s is not in DESIGN.md's package table (and this test's copy of it)", pkg)
+			continue
+		}
+		checked++
+		for _, imp := range fields[1:] {
+			dep, internal := strings.CutPrefix(imp, module+"/")
+			if internal && !permits(rules, dep) {
+				t.Errorf("%s imports %s: DESIGN.md forbids this edge (allowed: %v)", pkg, dep, rules)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no project package was checked")
+	}
+}
+
+func lookup(pkg string) ([]string, bool) {
+	if r, ok := allowed[pkg]; ok {
+		return r, true
+	}
+	r, ok := allowed[path.Dir(pkg)+"/*"]
+	return r, ok
+}
+
+func permits(rules []string, dep string) bool {
+	for _, r := range rules {
+		if r == "*" || r == dep {
+			return true
+		}
+		if m, _ := path.Match(r, dep); m {
+			return true
+		}
+	}
+	return false
+}
+
+// TestPermits keeps the matcher honest: it must reject what the table forbids.
+func TestPermits(t *testing.T) {
+	tests := []struct {
+		rules []string
+		dep   string
+		want  bool
+	}{
+		{[]string{}, "config", false},
+		{[]string{"probes"}, "probes", true},
+		{[]string{"probes"}, "probes/probestest", false},
+		{[]string{"alerts/*"}, "alerts/slack", true},
+		{[]string{"alerts/*"}, "alerts", false},
+		{[]string{"*"}, "anything", true},
+	}
+	for _, tt := range tests {
+		if got := permits(tt.rules, tt.dep); got != tt.want {
+			t.Errorf("permits(%v, %q) = %v, want %v", tt.rules, tt.dep, got, tt.want)
+		}
+	}
+}
