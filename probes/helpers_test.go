@@ -66,3 +66,10 @@ func mustJSONPath(t testing.TB, path string) probes.JSONPath {
 	}
 	return p
 }
+
+func wantErrIs(t testing.TB, err, sentinel error) {
+	t.Helper()
+	if !errors.Is(err, sentinel) {
+		t.Fatalf("error %v (class %q), want %v", err, probes.ErrorClass(err), sentinel)
+	}
+}
