@@ -2,12 +2,12 @@ package probes_test
 
 import (
 	"bufio"
-	"io"
-	"net/http"
-	"sync"
 	"context"
+	"io"
 	"net"
+	"net/http"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -117,7 +117,6 @@ func TestHTTPAccuracy(t *testing.T) {
 		t.Fatalf("median total %s outside [50ms, 53ms]", median)
 	}
 }
-
 
 // httpTrickle serves raw HTTP: it reads the request head, writes prefix,
 // then one byte per second until the client goes away or the test ends.

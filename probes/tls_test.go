@@ -57,11 +57,15 @@ func certCases() []certCase {
 		{name: "wrong host", cert: func(t testing.TB, ca *probestest.CA) tls.Certificate {
 			return ca.Issue(t, probestest.CertOptions{DNSNames: []string{"other.example"}})
 		}, trustCA: true, sentinel: probes.ErrCertInvalid, msg: "127.0.0.1"},
-		{name: "self-signed", cert: func(t testing.TB, _ *probestest.CA) tls.Certificate { return probestest.SelfSigned(t, probestest.CertOptions{}) },
+		{name: "self-signed", cert: func(t testing.TB, _ *probestest.CA) tls.Certificate {
+			return probestest.SelfSigned(t, probestest.CertOptions{})
+		},
 			trustCA: true, sentinel: probes.ErrCertInvalid, msg: "unknown authority"},
 		{name: "untrusted CA (system roots)", cert: func(t testing.TB, ca *probestest.CA) tls.Certificate { return ca.Issue(t, probestest.CertOptions{}) },
 			sentinel: probes.ErrCertInvalid},
-		{name: "self-signed, insecure_skip_verify", cert: func(t testing.TB, _ *probestest.CA) tls.Certificate { return probestest.SelfSigned(t, probestest.CertOptions{}) },
+		{name: "self-signed, insecure_skip_verify", cert: func(t testing.TB, _ *probestest.CA) tls.Certificate {
+			return probestest.SelfSigned(t, probestest.CertOptions{})
+		},
 			insecure: true, ok: true},
 	}
 }
