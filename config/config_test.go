@@ -1,0 +1,152 @@
+package config_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vantageprobe/vantage/config"
+	"github.com/vantageprobe/vantage/probes"
+)
+
+func noEnv(string) (string, bool) { return "", false }
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestExampleIsValid(t *testing.T) {
+	cfg, err := config.Load("../examples/vantage.yaml")
+	if err != nil {
+		t.Fatalf("examples/vantage.yaml: %v", err)
+	}
+	if len(cfg.Checks) != 6 {
+		t.Fatalf("%d checks", len(cfg.Checks))
+	}
+	api := cfg.Checks[0]
+	if api.Interval != 30*time.Second || api.Timeout != 5*time.Second || api.Kind() != probes.KindHTTP {
+		t.Fatalf("api = %+v", api)
+	}
+	if got := cfg.Checks[1].HTTP.BasicAuth.Password.Reveal(); got != "changeme" {
+		t.Fatalf("default from ${VAR:-default}: %q", got)
+	}
+	if db := cfg.Checks[2]; db.Interval != time.Minute || db.Timeout != 10*time.Second {
+		t.Fatalf("defaults not applied: %+v", db)
+	}
+}
+
+// TestEveryProblemWithItsLine: a broken file reports all its problems, each
+// at the line and column of the offending value.
+func TestEveryProblemWithItsLine(t *testing.T) {
+	src := `defaults: {interval: 30s}
+checks:
+  - name: api
+    interval: 10s
+    timeout: 20s
+    http:
+      url: https://api.example.com/
+      expect: {status: [700]}
+  - name: api
+    tcp: {address: "db:5432"}
+  - name: Bad Name
+    dns: {name: example.com, type: AXFR}
+  - name: both
+    tcp: {address: "a:1"}
+    tls: {address: "a:1"}
+  - name: none
+  - name: typo
+    intervl: 5s
+    http: {url: "ftp://x/"}
+  - name: cert
+    tls: {address: "example.com", min_days_left: -1}
+  - name: env
+    http: {url: "${NOPE}"}
+  - name: keyonly
+    http: {url: "https://x/", tls_config: {cert_file: c.pem}}
+`
+	_, err := config.Parse("vantage.yaml", []byte(src), noEnv)
+	want := []string{
+		`vantage.yaml:8:25: checks[0].http.expect.status[0]: 700 is not an HTTP status (100-599)`,
+		`vantage.yaml:12:36: checks[2].dns.type: "AXFR" is not a supported DNS type (A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, CAA, PTR)`,
+		`vantage.yaml:18:5: checks[5]: unknown key "intervl" (did you mean "interval"?)`,
+		`vantage.yaml:23:17: checks[7].http.url: environment variable "NOPE" is not set`,
+	}
+	checkProblems(t, err, want)
+	// With the decoding problems fixed, validation reports the rest.
+	src = strings.NewReplacer("[700]", "[200]", "AXFR", "A", "intervl", "interval", "${NOPE}", "https://x/").Replace(src)
+	_, err = config.Parse("vantage.yaml", []byte(src), noEnv)
+	want = []string{
+		`vantage.yaml:5:14: checks[0].timeout: 20s must not be longer than the interval 10s`,
+		`vantage.yaml:9:11: checks[1].name: "api" is already the name of checks[0]`,
+		`vantage.yaml:11:11: checks[2].name: "Bad Name" must be 1-63 characters of a-z, 0-9, _ and -`,
+		`vantage.yaml:15:10: checks[3].tls: a check has exactly one probe block, this one already has tcp`,
+		`vantage.yaml:16:5: checks[4]: needs exactly one probe block: http, tcp, dns or tls`,
+		`vantage.yaml:19:17: checks[5].http.url: "ftp://x/": scheme must be http or https`,
+		`vantage.yaml:21:20: checks[6].tls.address: "example.com" is not host:port`,
+		`vantage.yaml:21:50: checks[6].tls.min_days_left: must be 0 or more, got -1`,
+		`vantage.yaml:25:43: checks[8].http.tls_config: cert_file and key_file must be set together`,
+	}
+	checkProblems(t, err, want)
+}
+
+func checkProblems(t *testing.T, err error, want []string) {
+	t.Helper()
+	var ce *config.Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("error %v is not a *config.Error", err)
+	}
+	got := strings.Split(ce.Error(), "\n")
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestSecretsFromFilesAndEnv(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "pw"), []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := `checks:
+  - name: a
+    http:
+      url: "https://${HOST}/"
+      basic_auth: {username: u, password_file: pw}
+  - name: b
+    http: {url: "https://x/", bearer_token: "${TOKEN}"}
+`
+	cfg, err := config.Parse(filepath.Join(dir, "vantage.yaml"), []byte(src), env(map[string]string{"HOST": "h.example", "TOKEN": "t0k"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := cfg.Checks[0].HTTP, cfg.Checks[1].HTTP
+	if a.URL != "https://h.example/" || a.BasicAuth.Password.Reveal() != "s3cret" || b.BearerToken.Reveal() != "t0k" {
+		t.Fatalf("a=%+v b=%+v", a, b)
+	}
+	for _, s := range []string{a.BasicAuth.Password.String(), b.BearerToken.String()} {
+		if s != "<redacted>" {
+			t.Fatalf("secret prints as %q", s)
+		}
+	}
+}
+
+func TestRelativePathsFollowTheConfig(t *testing.T) {
+	src := "checks:\n  - name: a\n    tls: {address: \"x:443\", ca_file: certs/ca.pem}\n"
+	_, err := config.Parse("/etc/vantage/vantage.yaml", []byte(src), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "/etc/vantage/certs/ca.pem") {
+		t.Fatalf("want an error naming the resolved ca_file, got %v", err)
+	}
+}
+
+func TestTimeoutDefaultsToInterval(t *testing.T) {
+	src := "checks:\n  - name: a\n    interval: 5s\n    tcp: {address: \"x:1\"}\n"
+	cfg, err := config.Parse("v.yaml", []byte(src), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := cfg.Checks[0]; c.Timeout != 5*time.Second {
+		t.Fatalf("timeout %s, want the 5s interval (default 10s would exceed it)", c.Timeout)
+	}
+}
