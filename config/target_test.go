@@ -25,9 +25,13 @@ func TestParseTarget(t *testing.T) {
 			}},
 		{target: "tcp://db.internal:5432", check: func(c config.Check) bool { return c.TCP != nil && c.TCP.Address == "db.internal:5432" }},
 		{target: "tcp://[::1]:25", opts: config.TargetOptions{Data: "EHLO x\r\n", ExpectBody: "^250"},
-			check: func(c config.Check) bool { return c.TCP.Address == "[::1]:25" && c.TCP.Send == "EHLO x\r\n" && c.TCP.Expect.String() == "^250" }},
+			check: func(c config.Check) bool {
+				return c.TCP.Address == "[::1]:25" && c.TCP.Send == "EHLO x\r\n" && c.TCP.Expect.String() == "^250"
+			}},
 		{target: "tls://example.com:443", opts: config.TargetOptions{Insecure: true},
-			check: func(c config.Check) bool { return c.TLS.Address == "example.com:443" && c.TLS.TLSOptions.InsecureSkipVerify }},
+			check: func(c config.Check) bool {
+				return c.TLS.Address == "example.com:443" && c.TLS.TLSOptions.InsecureSkipVerify
+			}},
 		{target: "dns://127.0.0.1:5353/example.com?type=MX", check: func(c config.Check) bool {
 			return c.DNS.Server == "127.0.0.1:5353" && c.DNS.Name == "example.com" && c.DNS.Type.String() == "MX"
 		}},
