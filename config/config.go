@@ -4,11 +4,13 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -121,14 +123,46 @@ func Parse(file string, src []byte, lookupEnv func(string) (string, bool)) (*Con
 	var c Config
 	base := filepath.Dir(file)
 	pos, problems := Decode(src, &c, DecodeOptions{LookupEnv: lookupEnv, BaseDir: base})
-	if len(problems) == 0 {
-		c.resolvePaths(base)
-		problems = c.validate(pos)
-	}
+	c.resolvePaths(base)
+	problems = mergeProblems(problems, c.validate(pos))
 	if len(problems) > 0 {
 		return nil, &Error{File: file, Problems: problems}
 	}
 	return &c, nil
+}
+
+// mergeProblems adds the validation problems to the decoding ones, except
+// those about a value that failed to decode (or lies inside one), which
+// would only repeat the decoding problem. The result is sorted by position.
+func mergeProblems(decoded, validated []Problem) []Problem {
+	out := decoded
+	for _, v := range validated {
+		if !coveredBy(v.Path, decoded) {
+			out = append(out, v)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Problem) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+	})
+	return out
+}
+
+func coveredBy(path string, decoded []Problem) bool {
+	for _, d := range decoded {
+		if strings.HasPrefix(d.Msg, "unknown key") {
+			// A typo covers only what it would have set on its mapping,
+			// such as a missing probe block, not the mapping's other keys.
+			if path == d.Path {
+				return true
+			}
+			continue
+		}
+		if d.Path == "" || path == d.Path || strings.HasPrefix(path, d.Path+".") || strings.HasPrefix(path, d.Path+"[") ||
+			strings.HasPrefix(d.Path, path+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // resolvePaths makes relative file paths relative to the config's folder.

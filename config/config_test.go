@@ -38,8 +38,9 @@ func TestExampleIsValid(t *testing.T) {
 	}
 }
 
-// TestEveryProblemWithItsLine: a broken file reports all its problems, each
-// at the line and column of the offending value.
+// TestEveryProblemWithItsLine: a broken file reports all its problems,
+// decoding and validation alike, each at the line and column of the
+// offending value, without repeating a value that failed to decode.
 func TestEveryProblemWithItsLine(t *testing.T) {
 	src := `defaults: {interval: 30s}
 checks:
@@ -69,24 +70,18 @@ checks:
 `
 	_, err := config.Parse("vantage.yaml", []byte(src), noEnv)
 	want := []string{
-		`vantage.yaml:8:25: checks[0].http.expect.status[0]: 700 is not an HTTP status (100-599)`,
-		`vantage.yaml:12:36: checks[2].dns.type: "AXFR" is not a supported DNS type (A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, CAA, PTR)`,
-		`vantage.yaml:18:5: checks[5]: unknown key "intervl" (did you mean "interval"?)`,
-		`vantage.yaml:23:17: checks[7].http.url: environment variable "NOPE" is not set`,
-	}
-	checkProblems(t, err, want)
-	// With the decoding problems fixed, validation reports the rest.
-	src = strings.NewReplacer("[700]", "[200]", "AXFR", "A", "intervl", "interval", "${NOPE}", "https://x/").Replace(src)
-	_, err = config.Parse("vantage.yaml", []byte(src), noEnv)
-	want = []string{
 		`vantage.yaml:5:14: checks[0].timeout: 20s must not be longer than the interval 10s`,
+		`vantage.yaml:8:25: checks[0].http.expect.status[0]: 700 is not an HTTP status (100-599)`,
 		`vantage.yaml:9:11: checks[1].name: "api" is already the name of checks[0]`,
 		`vantage.yaml:11:11: checks[2].name: "Bad Name" must be 1-63 characters of a-z, 0-9, _ and -`,
+		`vantage.yaml:12:36: checks[2].dns.type: "AXFR" is not a supported DNS type (A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, CAA, PTR)`,
 		`vantage.yaml:15:10: checks[3].tls: a check has exactly one probe block, this one already has tcp`,
 		`vantage.yaml:16:5: checks[4]: needs exactly one probe block: http, tcp, dns or tls`,
+		`vantage.yaml:18:5: checks[5]: unknown key "intervl" (did you mean "interval"?)`,
 		`vantage.yaml:19:17: checks[5].http.url: "ftp://x/": scheme must be http or https`,
 		`vantage.yaml:21:20: checks[6].tls.address: "example.com" is not host:port`,
 		`vantage.yaml:21:50: checks[6].tls.min_days_left: must be 0 or more, got -1`,
+		`vantage.yaml:23:17: checks[7].http.url: environment variable "NOPE" is not set`,
 		`vantage.yaml:25:43: checks[8].http.tls_config: cert_file and key_file must be set together`,
 	}
 	checkProblems(t, err, want)
