@@ -1,0 +1,114 @@
+package probes
+
+import "time"
+
+// Report is the JSON form of one probe result: what `vantage check --json`
+// prints and what the API returns as a check's last result. Durations are
+// seconds, times RFC 3339 UTC.
+type Report struct {
+	Check      string             `json:"check"`
+	Region     string             `json:"region,omitempty"`
+	Type       Kind               `json:"type"`
+	Target     string             `json:"target"`
+	Started    time.Time          `json:"started"`
+	OK         bool               `json:"ok"`
+	Degraded   bool               `json:"degraded"`
+	Error      string             `json:"error"`
+	ErrorClass string             `json:"error_class"`
+	Warning    string             `json:"warning,omitempty"`
+	Duration   float64            `json:"duration_seconds"`
+	Phases     map[string]float64 `json:"phases"`
+	TraceID    string             `json:"trace_id,omitempty"`
+	ReportDetail
+}
+
+// ReportDetail holds the kind-specific blocks; only the block of the
+// probe's kind is present.
+type ReportDetail struct {
+	HTTP *HTTPReport `json:"http,omitempty"`
+	TLS  *TLSReport  `json:"tls,omitempty"`
+	DNS  *DNSReport  `json:"dns,omitempty"`
+	TCP  *TCPReport  `json:"tcp,omitempty"`
+}
+
+// HTTPReport is the http block of a Report.
+type HTTPReport struct {
+	StatusCode    int    `json:"status_code"`
+	Version       string `json:"version"`
+	BodyBytes     int64  `json:"body_bytes"`
+	ContentLength int64  `json:"content_length"`
+	Redirects     int    `json:"redirects"`
+	FinalURL      string `json:"final_url"`
+}
+
+// TLSReport is the tls block of a Report.
+type TLSReport struct {
+	Version             string    `json:"version"`
+	Cipher              string    `json:"cipher"`
+	Subject             string    `json:"subject"`
+	Issuer              string    `json:"issuer"`
+	SANs                []string  `json:"sans"`
+	NotAfter            time.Time `json:"not_after"`
+	DaysLeft            int       `json:"days_left"`
+	EarliestChainExpiry time.Time `json:"earliest_chain_expiry"`
+	Verified            bool      `json:"verified"`
+}
+
+// DNSReport is the dns block of a Report.
+type DNSReport struct {
+	Rcode     string   `json:"rcode"`
+	Answers   []string `json:"answers"`
+	Transport string   `json:"transport"`
+	Truncated bool     `json:"truncated"`
+}
+
+// TCPReport is the tcp block of a Report.
+type TCPReport struct {
+	RemoteAddr    string `json:"remote_addr"`
+	ReceivedBytes int    `json:"received_bytes"`
+}
+
+// PhaseSeconds returns the phases as seconds keyed by phase name.
+func (p Phases) PhaseSeconds() map[string]float64 {
+	m := make(map[string]float64, 5)
+	p.Each(func(name string, d time.Duration) { m[name] = d.Seconds() })
+	return m
+}
+
+// NewReport describes r, a result of the named check.
+func NewReport(check string, r Result) Report {
+	rep := Report{
+		Check: check, Type: r.Kind, Target: r.Target, Started: r.Started.UTC(),
+		OK: r.OK, Degraded: r.Degraded, ErrorClass: ErrorClass(r.Err),
+		Duration: r.Duration.Seconds(), Phases: r.Phases.PhaseSeconds(), TraceID: r.TraceID,
+		ReportDetail: r.Detail(),
+	}
+	if r.Err != nil {
+		rep.Error = r.Err.Error()
+	}
+	if r.Warning != nil {
+		rep.Warning = r.Warning.Error()
+	}
+	return rep
+}
+
+// Detail returns the kind-specific blocks of r.
+func (r Result) Detail() ReportDetail {
+	var d ReportDetail
+	if h := r.HTTP; h != nil {
+		d.HTTP = &HTTPReport{h.StatusCode, h.Version, h.BodyBytes, h.ContentLength, h.Redirects, h.FinalURL}
+	}
+	if t := r.TLS; t != nil {
+		d.TLS = &TLSReport{t.Version, t.Cipher, t.Subject, t.Issuer, t.SANs, t.NotAfter.UTC(), t.DaysLeft, t.EarliestChainExpiry.UTC(), t.Verified}
+	}
+	if x := r.DNS; x != nil {
+		d.DNS = &DNSReport{x.Rcode, x.Answers, x.Transport, x.Truncated}
+		if d.DNS.Answers == nil {
+			d.DNS.Answers = []string{}
+		}
+	}
+	if t := r.TCP; t != nil {
+		d.TCP = &TCPReport{t.RemoteAddr, t.Received}
+	}
+	return d
+}
