@@ -112,4 +112,3 @@ func BenchmarkDNSProbe(b *testing.B) {
 		}
 	})
 }
-

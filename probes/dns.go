@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -138,29 +139,50 @@ func (s DNSSpec) Validate() error {
 	return errors.Join(errs...)
 }
 
-// splitHostPortDefault splits host[:port], adding def when there is no port.
+// splitHostPortDefault splits host[:port], adding def when there is no
+// port. The host is a name or an IP address; an IPv6 address needs
+// brackets when a port follows.
 func splitHostPortDefault(s, def string) (host, port string, err error) {
-	if h, p, err := net.SplitHostPort(s); err == nil {
-		if h == "" || p == "" {
-			return "", "", fmt.Errorf("%q needs a host and a port", s)
-		}
-		return h, p, nil
-	}
-	h := strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
-	if h == "" || strings.ContainsAny(h, "/ ") || (strings.Count(h, ":") == 1) {
+	if strings.Contains(s, "/") {
 		return "", "", fmt.Errorf("%q is not host[:port]", s)
 	}
-	return h, def, nil
+	host, port, err = net.SplitHostPort(s)
+	if err != nil { // no port
+		host, port = s, def
+		if inner, ok := strings.CutPrefix(s, "["); ok {
+			if host, ok = strings.CutSuffix(inner, "]"); !ok || !strings.Contains(host, ":") {
+				return "", "", fmt.Errorf("%q is not host[:port]", s)
+			}
+		}
+	}
+	if !validHost(host) {
+		return "", "", fmt.Errorf("%q is not host[:port]", s)
+	}
+	if p, err := net.LookupPort("tcp", port); err != nil || p == 0 {
+		return "", "", fmt.Errorf("%q has no valid port", s)
+	}
+	return host, port, nil
+}
+
+// validHost accepts a domain name or an IP address. Only IPv6 addresses
+// (with an optional zone) contain colons.
+func validHost(h string) bool {
+	if strings.Contains(h, ":") {
+		_, err := netip.ParseAddr(h)
+		return err == nil
+	}
+	_, ok := dns.IsDomainName(h)
+	return ok && h != "" && !strings.ContainsAny(h, " []")
 }
 
 // DNSProber runs DNS checks.
 type DNSProber struct {
-	spec   DNSSpec
-	server string // host:port
-	dialer *dialer
-	tls    *tls.Config
-	client *dns.Client
-	query  *dns.Msg // template; copied per probe
+	spec    DNSSpec
+	server  string // host:port
+	dialer  *dialer
+	tls     *tls.Config
+	query   *dns.Msg // template; copied per probe
+	udpSize uint16   // receive buffer for UDP replies
 }
 
 // NewDNS builds a DNS prober from a spec.
@@ -168,18 +190,17 @@ func NewDNS(spec DNSSpec) (*DNSProber, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	p := &DNSProber{spec: spec, dialer: newDialer(spec.IPVersion), client: &dns.Client{}}
+	p := &DNSProber{spec: spec, dialer: newDialer(spec.IPVersion)}
 	port := "53"
 	if spec.Transport == DNSTCPTLS {
 		port = "853"
 	}
 	server := spec.Server
 	if server == "" {
-		cc, err := dns.ClientConfigFromFile(resolvConf)
-		if err != nil || len(cc.Servers) == 0 {
-			return nil, fmt.Errorf("no server set and no nameserver in %s: %v", resolvConf, err)
+		var err error
+		if server, err = systemNameserver(); err != nil {
+			return nil, err
 		}
-		server = cc.Servers[0]
 	}
 	host, port, err := splitHostPortDefault(server, port)
 	if err != nil {
@@ -192,7 +213,23 @@ func NewDNS(spec DNSSpec) (*DNSProber, error) {
 		}
 	}
 	p.query = buildQuery(spec)
+	p.udpSize = dns.MinMsgSize
+	if opt := p.query.IsEdns0(); opt != nil {
+		p.udpSize = max(opt.UDPSize(), dns.MinMsgSize)
+	}
 	return p, nil
+}
+
+// systemNameserver returns the first nameserver of /etc/resolv.conf.
+func systemNameserver() (string, error) {
+	cc, err := dns.ClientConfigFromFile(resolvConf)
+	if err != nil {
+		return "", fmt.Errorf("no server set: %w", err)
+	}
+	if len(cc.Servers) == 0 {
+		return "", fmt.Errorf("no server set and no nameserver in %s", resolvConf)
+	}
+	return cc.Servers[0], nil
 }
 
 func buildQuery(spec DNSSpec) *dns.Msg {
@@ -239,16 +276,44 @@ func (p *DNSProber) exchange(ctx context.Context, transport DNSTransport, r *Res
 		return nil, err
 	}
 	defer conn.Close()
+	// Only the probe's context bounds the exchange. Its deadline is set
+	// before the cancellation hook, so that a cancellation (deadline now)
+	// cannot be overwritten.
+	if deadline, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(deadline)
+	}
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
 	defer stop()
 	q := p.query.Copy()
 	q.Id = dns.Id()
-	resp, rtt, err := p.client.ExchangeWithConnContext(ctx, q, &dns.Conn{Conn: conn})
-	r.Phases.Processing += rtt
+	start := time.Now()
+	resp, err := roundTrip(&dns.Conn{Conn: conn, UDPSize: p.udpSize}, q)
+	r.Phases.Processing += time.Since(start)
 	if err != nil {
 		return nil, netError(ctx, PhaseProcessing, err)
 	}
 	return resp, nil
+}
+
+// roundTrip writes q and reads its reply. Over UDP, replies with another id
+// (late answers to earlier queries) are skipped. It sets no deadlines.
+func roundTrip(co *dns.Conn, q *dns.Msg) (*dns.Msg, error) {
+	if err := co.WriteMsg(q); err != nil {
+		return nil, fmt.Errorf("write query: %w", err)
+	}
+	_, udp := co.Conn.(net.PacketConn)
+	for {
+		resp, err := co.ReadMsg()
+		if err != nil {
+			return nil, fmt.Errorf("read reply: %w", err)
+		}
+		if resp.Id == q.Id {
+			return resp, nil
+		}
+		if !udp {
+			return nil, fmt.Errorf("read reply: %w", dns.ErrId)
+		}
+	}
 }
 
 // connect resolves the server and opens a connection for transport.
