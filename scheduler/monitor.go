@@ -17,14 +17,14 @@ func (m monitor) ConcurrencyLimitReached(limitType string, job gocron.Job) {
 	}
 }
 
-func (monitor) SchedulerStarted()                                    {}
-func (monitor) SchedulerStopped()                                    {}
-func (monitor) SchedulerShutdown()                                   {}
-func (monitor) JobRegistered(gocron.Job)                             {}
-func (monitor) JobUnregistered(gocron.Job)                           {}
-func (monitor) JobStarted(gocron.Job)                                {}
-func (monitor) JobRunning(gocron.Job)                                {}
-func (monitor) JobFailed(gocron.Job, error)                          {}
-func (monitor) JobCompleted(gocron.Job)                              {}
-func (monitor) JobExecutionTime(gocron.Job, time.Duration)           {}
+func (monitor) SchedulerStarted()                                   {}
+func (monitor) SchedulerStopped()                                   {}
+func (monitor) SchedulerShutdown()                                  {}
+func (monitor) JobRegistered(gocron.Job)                            {}
+func (monitor) JobUnregistered(gocron.Job)                          {}
+func (monitor) JobStarted(gocron.Job)                               {}
+func (monitor) JobRunning(gocron.Job)                               {}
+func (monitor) JobFailed(gocron.Job, error)                         {}
+func (monitor) JobCompleted(gocron.Job)                             {}
+func (monitor) JobExecutionTime(gocron.Job, time.Duration)          {}
 func (monitor) JobSchedulingDelay(gocron.Job, time.Time, time.Time) {}
