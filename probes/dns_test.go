@@ -456,7 +456,7 @@ func TestDNSTimeouts(t *testing.T) {
 			t.Parallel()
 			srv := probestest.StartDNS(t, probestest.DNSOptions{Zone: dnsZone, Delay: tt.delay})
 			p := newDNS(t, probes.DNSSpec{Server: srv.Addr, Name: "www.example.test", Transport: tt.transport})
-						r, took := probeTimed(t, p, tt.timeout)
+			r, took := probeTimed(t, p, tt.timeout)
 			if tt.ok {
 				wantOutcome(t, r, true, nil)
 				if took < tt.delay || r.Phases.Processing < tt.delay {

@@ -140,7 +140,7 @@ func TestTCPTimeouts(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			p := newTCP(t, tt.spec)
-						r, took := probeTimed(t, p, timeout)
+			r, took := probeTimed(t, p, timeout)
 			wantOutcome(t, r, false, probes.ErrTimeout)
 			if took < timeout || took > timeout+slackTCP {
 				t.Fatalf("probe took %s, want [%s, %s]", took, timeout, timeout+slackTCP)

@@ -63,7 +63,7 @@ func TestTimeoutsAreHard(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-						r, took := probeTimed(t, p, timeout)
+			r, took := probeTimed(t, p, timeout)
 			wantOutcome(t, r, false, probes.ErrTimeout)
 			if took > timeout+slack {
 				t.Fatalf("probe took %s, limit %s", took, timeout+slack)
