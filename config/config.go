@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,17 +18,42 @@ import (
 	"github.com/vantageprobe/vantage/probes"
 )
 
-// Defaults for every check.
+// Defaults.
 const (
-	DefaultInterval = 60 * time.Second
-	DefaultTimeout  = 10 * time.Second
-	MinInterval     = time.Second
+	DefaultInterval        = 60 * time.Second
+	DefaultTimeout         = 10 * time.Second
+	MinInterval            = time.Second
+	DefaultListen          = "127.0.0.1:8080"
+	DefaultStoragePath     = "vantage.db"
+	DefaultRawRetention    = 30 * 24 * time.Hour
+	DefaultRollupRetention = 400 * 24 * time.Hour
 )
 
 // Config is a whole vantage.yaml.
 type Config struct {
+	Server   Server   `yaml:"server"`
+	Storage  Storage  `yaml:"storage"`
 	Defaults Defaults `yaml:"defaults"`
 	Checks   []Check  `yaml:"checks"`
+}
+
+// Server configures the listeners of `vantage serve`.
+type Server struct {
+	Listen string `yaml:"listen"` // default 127.0.0.1:8080
+	// AdminListen, when set, serves POST /-/reload (default: no admin listener).
+	AdminListen string `yaml:"admin_listen"`
+}
+
+// Storage configures the results database.
+type Storage struct {
+	Path      string    `yaml:"path"` // default vantage.db, relative to the config file
+	Retention Retention `yaml:"retention"`
+}
+
+// Retention says how long results are kept.
+type Retention struct {
+	Raw     time.Duration `yaml:"raw"`     // default 30d
+	Rollups time.Duration `yaml:"rollups"` // default 400d
 }
 
 // Defaults apply to every check that does not set its own value.
@@ -38,13 +64,15 @@ type Defaults struct {
 
 // Check is one check: a name, a schedule and exactly one probe block.
 type Check struct {
-	Name     string           `yaml:"name"`
-	Interval time.Duration    `yaml:"interval"`
-	Timeout  time.Duration    `yaml:"timeout"`
-	HTTP     *probes.HTTPSpec `yaml:"http"`
-	TCP      *probes.TCPSpec  `yaml:"tcp"`
-	DNS      *probes.DNSSpec  `yaml:"dns"`
-	TLS      *probes.TLSSpec  `yaml:"tls"`
+	Name     string        `yaml:"name"`
+	Interval time.Duration `yaml:"interval"`
+	Timeout  time.Duration `yaml:"timeout"`
+	// HideTarget keeps the target (URL, address) out of the API.
+	HideTarget bool             `yaml:"hide_target"`
+	HTTP       *probes.HTTPSpec `yaml:"http"`
+	TCP        *probes.TCPSpec  `yaml:"tcp"`
+	DNS        *probes.DNSSpec  `yaml:"dns"`
+	TLS        *probes.TLSSpec  `yaml:"tls"`
 }
 
 // Kind returns the kind of the check's probe block ("" when none is set).
@@ -177,6 +205,10 @@ func (c *Config) resolvePaths(base string) {
 		abs(&o.CertFile)
 		abs(&o.KeyFile)
 	}
+	if c.Storage.Path == "" {
+		c.Storage.Path = DefaultStoragePath
+	}
+	abs(&c.Storage.Path)
 	for i := range c.Checks {
 		ch := &c.Checks[i]
 		switch {
@@ -202,6 +234,7 @@ func (c *Config) validate(pos Positions) []Problem {
 		p := pos.Lookup(path)
 		ps = append(ps, Problem{Line: p.Line, Column: p.Column, Path: path, Msg: fmt.Sprintf(format, args...)})
 	}
+	ps = append(ps, c.validateServer(pos)...)
 	if c.Defaults.Interval == 0 {
 		c.Defaults.Interval = DefaultInterval
 	}
@@ -230,6 +263,44 @@ func (c *Config) validate(pos Positions) []Problem {
 		}
 		ps = append(ps, c.validateCheck(pos, path, ch)...)
 	}
+	return ps
+}
+
+// validateServer applies the server and storage defaults and checks them.
+func (c *Config) validateServer(pos Positions) []Problem {
+	var ps []Problem
+	at := func(path, msg string) {
+		p := pos.Lookup(path)
+		ps = append(ps, Problem{Line: p.Line, Column: p.Column, Path: path, Msg: msg})
+	}
+	if c.Server.Listen == "" {
+		c.Server.Listen = DefaultListen
+	}
+	for path, addr := range map[string]string{"server.listen": c.Server.Listen, "server.admin_listen": c.Server.AdminListen} {
+		if addr == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			at(path, fmt.Sprintf("%q is not host:port", addr))
+		}
+	}
+	if c.Server.AdminListen != "" && c.Server.AdminListen == c.Server.Listen {
+		at("server.admin_listen", "must differ from server.listen")
+	}
+	r := &c.Storage.Retention
+	if r.Raw == 0 {
+		r.Raw = DefaultRawRetention
+	}
+	if r.Rollups == 0 {
+		r.Rollups = DefaultRollupRetention
+	}
+	if r.Raw < time.Hour {
+		at("storage.retention.raw", "must be at least 1h")
+	}
+	if r.Rollups < r.Raw {
+		at("storage.retention.rollups", fmt.Sprintf("%s must not be shorter than retention.raw %s", r.Rollups, r.Raw))
+	}
+	slices.SortFunc(ps, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
 	return ps
 }
 

@@ -241,3 +241,6 @@ func allZero(b []byte) bool {
 	}
 	return true
 }
+
+// MarshalText returns the query as written.
+func (p JSONPath) MarshalText() ([]byte, error) { return []byte(p.src), nil }
