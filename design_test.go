@@ -20,13 +20,15 @@ var allowed = map[string][]string{
 	"scheduler":         {"probes"},
 	"results":           {"probes"},
 	"results/sqlite":    {"results", "probes"},
+	"results/storetest": {"results", "probes"},
 	"alerts":            {"results", "probes"},
 	"alerts/*":          {"alerts"},
 	"statuspage":        {"results"},
 	"config":            {"probes", "alerts", "alerts/*", "statuspage"},
 	"agent":             {"probes", "scheduler", "results"},
 	"server":            {"*"},
-	"cmd/vantage":       {"server", "agent", "config", "probes"},
+	"demo":              {"config"},
+	"cmd/vantage":       {"server", "agent", "config", "probes", "demo"},
 }
 
 // TestImportDirection fails on an import edge DESIGN.md forbids.

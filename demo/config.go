@@ -1,0 +1,69 @@
+package demo
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"text/template"
+
+	"github.com/vantageprobe/vantage/config"
+)
+
+// configTemplate is the embedded demo config; it goes through the same
+// decoder and validation as any vantage.yaml.
+var configTemplate = template.Must(template.New("demo").Parse(`# Vantage demo: every target runs on 127.0.0.1.
+server:
+  listen: {{.Listen}}
+storage:
+  path: {{.DB}}
+defaults: {interval: 5s, timeout: 3s}
+checks:
+  - name: api
+    http:
+      url: {{.T.HTTP}}/api/health
+      expect:
+        status: [200]
+        json: [{path: "$.status", equals: ok}]
+        degraded_after: 250ms
+  - name: slow-api
+    http:
+      url: {{.T.HTTP}}/slow
+      expect: {degraded_after: 500ms, max_duration: 2s}
+  - name: flaky-api
+    http: {url: {{.T.HTTP}}/flaky}
+  - name: mail
+    tcp: {address: "{{.T.TCP}}", send: "HELO demo\r\n", expect: "^220 "}
+  - name: dns
+    dns: {server: "{{.T.DNS}}", name: www.demo.test, type: A, expect: {answers: ["127\\.0\\.0\\.1$"]}}
+  - name: cert
+    interval: 10s
+    tls: {address: "{{.TLSAddr}}", ca_file: {{.T.CAFile}}, min_days_left: 14}
+  - name: secure-api
+    http:
+      url: {{.T.HTTPS}}/api/health
+      tls_config: {ca_file: {{.T.CAFile}}}
+`))
+
+// Config renders the demo config for targets t and decodes it. It also
+// writes it next to the database as vantage-demo.yaml, so a user can read,
+// copy and reload it.
+func Config(t *Targets, dir, listen, db string) (*config.Config, string, error) {
+	var buf bytes.Buffer
+	data := struct {
+		T                   *Targets
+		Listen, DB, TLSAddr string
+	}{t, listen, db, t.HTTPS[len("https://"):]}
+	if err := configTemplate.Execute(&buf, data); err != nil {
+		return nil, "", fmt.Errorf("render demo config: %w", err)
+	}
+	path := filepath.Join(dir, "vantage-demo.yaml")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		return nil, "", fmt.Errorf("write demo config: %w", err)
+	}
+	cfg, err := config.Parse(path, buf.Bytes(), os.LookupEnv)
+	if err != nil {
+		return nil, "", fmt.Errorf("demo config: %w", err)
+	}
+	return cfg, path, nil
+}

@@ -1,0 +1,265 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/vantageprobe/vantage/config"
+	"github.com/vantageprobe/vantage/probes"
+	"github.com/vantageprobe/vantage/results"
+)
+
+// Handler serves the public routes: the JSON API, the overview and health.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/checks", s.listChecks)
+	mux.HandleFunc("GET /api/v1/checks/{name}", s.getCheck)
+	mux.HandleFunc("GET /api/v1/checks/{name}/results", s.checkResults)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /{$}", s.overview)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Errorf("no API route %s %s", r.Method, r.URL.Path))
+	})
+	return mux
+}
+
+// AdminHandler serves the admin routes (POST /-/reload).
+func (s *Server) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.Reload(r.Context()); err != nil {
+			writeError(w, http.StatusBadRequest, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "reloaded"})
+	})
+	return mux
+}
+
+// checkJSON is a check in the API.
+type checkJSON struct {
+	Name            string         `json:"name"`
+	Type            probes.Kind    `json:"type"`
+	Target          string         `json:"target,omitempty"`
+	IntervalSeconds float64        `json:"interval_seconds"`
+	TimeoutSeconds  float64        `json:"timeout_seconds"`
+	State           string         `json:"state"`
+	LastResult      *probes.Report `json:"last_result"`
+	Regions         []regionJSON   `json:"regions"`
+	Uptime          map[string]any `json:"uptime,omitempty"`
+	Latency         *latencyJSON   `json:"latency_seconds,omitempty"`
+	NextRun         *time.Time     `json:"next_run,omitempty"`
+}
+
+type regionJSON struct {
+	Region     string         `json:"region"`
+	State      string         `json:"state"`
+	LastResult *probes.Report `json:"last_result"`
+}
+
+type latencyJSON struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
+}
+
+// latestByCheck groups the newest record of each check × region by check.
+func (s *Server) latestByCheck(ctx context.Context) (map[string][]results.Record, error) {
+	recs, err := s.store.Latest(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read latest results: %w", err)
+	}
+	out := make(map[string][]results.Record)
+	for _, r := range recs {
+		out[r.Check] = append(out[r.Check], r)
+	}
+	return out, nil
+}
+
+func describe(c config.Check, latest []results.Record, now time.Time) checkJSON {
+	j := checkJSON{
+		Name: c.Name, Type: c.Kind(), IntervalSeconds: c.Interval.Seconds(), TimeoutSeconds: c.Timeout.Seconds(),
+		State: checkState(c, latest, now), Regions: []regionJSON{},
+	}
+	if !c.HideTarget {
+		j.Target = c.Target()
+	}
+	slices.SortFunc(latest, func(a, b results.Record) int { return b.Started.Compare(a.Started) })
+	for i, rec := range latest {
+		rep := rec.Report()
+		if c.HideTarget {
+			rep.Target = ""
+		}
+		if i == 0 {
+			j.LastResult = &rep
+		}
+		st := recordState(rec)
+		if !fresh(c, rec, now) {
+			st = StateUnknown
+		}
+		j.Regions = append(j.Regions, regionJSON{Region: rec.Region, State: st, LastResult: &rep})
+	}
+	slices.SortFunc(j.Regions, func(a, b regionJSON) int { return cmpStr(a.Region, b.Region) })
+	return j
+}
+
+func cmpStr(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (s *Server) listChecks(w http.ResponseWriter, r *http.Request) {
+	cs := s.checks.Load()
+	latest, err := s.latestByCheck(r.Context())
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	now := time.Now()
+	out := make([]checkJSON, 0, len(cs.cfg.Checks))
+	for _, c := range cs.cfg.Checks {
+		out = append(out, describe(c, latest[c.Name], now))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"checks": out})
+}
+
+func (s *Server) getCheck(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.checks.Load().byName[r.PathValue("name")]
+	if !ok {
+		writeError(w, http.StatusNotFound, fmt.Errorf("no check named %q", r.PathValue("name")))
+		return
+	}
+	latest, err := s.latestByCheck(r.Context())
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	now := time.Now()
+	j := describe(c, latest[c.Name], now)
+	if err := s.addHistory(r.Context(), &j, now); err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	if next := s.sched.NextRun(c.Name, LocalRegion); !next.IsZero() {
+		next = next.UTC()
+		j.NextRun = &next
+	}
+	writeJSON(w, http.StatusOK, j)
+}
+
+// addHistory adds uptime over 24h/7d/30d and latency quantiles over 24h,
+// all from rollups.
+func (s *Server) addHistory(ctx context.Context, j *checkJSON, now time.Time) error {
+	j.Uptime = map[string]any{}
+	for _, w := range []struct {
+		name string
+		d    time.Duration
+	}{{"24h", 24 * time.Hour}, {"7d", 7 * 24 * time.Hour}, {"30d", 30 * 24 * time.Hour}} {
+		agg, err := results.Window(ctx, s.store, j.Name, "", now.Add(-w.d), now.Add(time.Minute))
+		if err != nil {
+			return err
+		}
+		if up, ok := results.Uptime([]results.Rollup{agg}); ok {
+			j.Uptime[w.name] = up
+		} else {
+			j.Uptime[w.name] = nil // no data: unknown, not 100 %
+		}
+		if w.name == "24h" && agg.Total > 0 {
+			j.Latency = &latencyJSON{
+				P50: agg.Hist.Quantile(0.50).Seconds(), P95: agg.Hist.Quantile(0.95).Seconds(), P99: agg.Hist.Quantile(0.99).Seconds(),
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Server) checkResults(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.checks.Load().byName[r.PathValue("name")]
+	if !ok {
+		writeError(w, http.StatusNotFound, fmt.Errorf("no check named %q", r.PathValue("name")))
+		return
+	}
+	q, err := parseQuery(r, c.Name)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	recs, err := s.store.Results(r.Context(), q)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, fmt.Errorf("read results: %w", err))
+		return
+	}
+	out := make([]probes.Report, len(recs))
+	for i, rec := range recs {
+		out[i] = rec.Report()
+		if c.HideTarget {
+			out[i].Target = ""
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"results": out})
+}
+
+func parseQuery(r *http.Request, check string) (results.Query, error) {
+	v := r.URL.Query()
+	q := results.Query{Check: check, Region: v.Get("region")}
+	var err error
+	for _, p := range []struct {
+		key string
+		t   *time.Time
+	}{{"since", &q.Since}, {"until", &q.Until}} {
+		if s := v.Get(p.key); s != "" {
+			if *p.t, err = time.Parse(time.RFC3339Nano, s); err != nil {
+				return q, fmt.Errorf("%s: %q is not an RFC 3339 time", p.key, s)
+			}
+		}
+	}
+	if s := v.Get("limit"); s != "" {
+		if q.Limit, err = strconv.Atoi(s); err != nil || q.Limit < 1 {
+			return q, fmt.Errorf("limit: %q is not a positive integer", s)
+		}
+	}
+	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
+		return q, errors.New("since must be before until")
+	}
+	return q, nil
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	switch err := s.store.Flush(ctx); {
+	case !s.ready.Load():
+		writeError(w, http.StatusServiceUnavailable, errors.New("scheduler not running"))
+	case err != nil:
+		writeError(w, http.StatusServiceUnavailable, fmt.Errorf("results store not writable: %w", err))
+	default:
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v) // the client went away: nothing to do
+}
+
+func writeError(w http.ResponseWriter, code int, err error) {
+	writeJSON(w, code, map[string]string{"error": err.Error()})
+}

@@ -1,0 +1,218 @@
+// Package server is the composition root of `vantage serve`: it wires the
+// config into the scheduler and probes, fans results out to the store, and
+// serves the JSON API, the overview page and health endpoints. It also
+// reloads the config and shuts everything down in order.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vantageprobe/vantage/config"
+	"github.com/vantageprobe/vantage/results"
+	"github.com/vantageprobe/vantage/results/sqlite"
+	"github.com/vantageprobe/vantage/scheduler"
+)
+
+// LocalRegion is the server's own vantage point.
+const LocalRegion = "local"
+
+// ShutdownGrace bounds how long in-flight probes may finish on shutdown.
+const ShutdownGrace = 15 * time.Second
+
+// Options configure a Server.
+type Options struct {
+	Config     *config.Config
+	ConfigPath string // re-read by Reload; "" disables reloading
+	Logger     *slog.Logger
+	// Listener, when set, is used instead of listening on Config.Server.Listen.
+	Listener net.Listener
+	// LoadConfig reads ConfigPath on reload; default config.Load.
+	LoadConfig func(path string) (*config.Config, error)
+}
+
+// Server is a running Vantage server.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	store   *sqlite.Store
+	sched   *scheduler.Scheduler
+	checks  atomic.Pointer[checkSet]
+	ready   atomic.Bool
+	reload  sync.Mutex
+	started time.Time
+}
+
+// checkSet is the current config's checks, replaced whole on reload.
+type checkSet struct {
+	cfg    *config.Config
+	byName map[string]config.Check
+}
+
+func newCheckSet(cfg *config.Config) *checkSet {
+	cs := &checkSet{cfg: cfg, byName: make(map[string]config.Check, len(cfg.Checks))}
+	for _, c := range cfg.Checks {
+		cs.byName[c.Name] = c
+	}
+	return cs
+}
+
+// New opens the store and schedules the checks; Run starts everything.
+func New(ctx context.Context, o Options) (*Server, error) {
+	if o.Config == nil {
+		return nil, errors.New("server: no config")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.LoadConfig == nil {
+		o.LoadConfig = config.Load
+	}
+	cfg := o.Config
+	store, err := sqlite.Open(ctx, sqlite.Options{
+		Path: cfg.Storage.Path, RawRetention: cfg.Storage.Retention.Raw,
+		RollupRetention: cfg.Storage.Retention.Rollups, Logger: o.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open results store: %w", err)
+	}
+	s := &Server{opts: o, log: o.Logger, store: store}
+	s.sched, err = scheduler.New(scheduler.Options{Recorder: recorder{store}, Logger: o.Logger})
+	if err == nil {
+		err = s.apply(cfg)
+	}
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// apply schedules cfg's checks and makes cfg current.
+func (s *Server) apply(cfg *config.Config) error {
+	jobs := make([]scheduler.Job, 0, len(cfg.Checks))
+	for _, c := range cfg.Checks {
+		p, err := c.Prober()
+		if err != nil {
+			return fmt.Errorf("check %s: %w", c.Name, err)
+		}
+		jobs = append(jobs, scheduler.Job{
+			Check: c.Name, Region: LocalRegion, Interval: c.Interval, Timeout: c.Timeout,
+			Prober: p, Version: c.Fingerprint(),
+		})
+	}
+	if err := s.sched.Sync(jobs); err != nil {
+		return fmt.Errorf("schedule checks: %w", err)
+	}
+	s.checks.Store(newCheckSet(cfg))
+	return nil
+}
+
+// Reload re-reads the config file. An invalid file is rejected with its
+// problems and the running config stays.
+func (s *Server) Reload(ctx context.Context) error {
+	if s.opts.ConfigPath == "" {
+		return errors.New("reload: the server was not started from a config file")
+	}
+	s.reload.Lock()
+	defer s.reload.Unlock()
+	cfg, err := s.opts.LoadConfig(s.opts.ConfigPath)
+	if err != nil {
+		s.log.Error("config reload rejected, keeping the running config", "err", err)
+		return fmt.Errorf("reload: %w", err)
+	}
+	old := s.checks.Load().cfg
+	if cfg.Storage.Path != old.Storage.Path || cfg.Server != old.Server {
+		s.log.Warn("config reload: server and storage changes take effect on restart")
+	}
+	if err := s.apply(cfg); err != nil {
+		s.log.Error("config reload failed", "err", err)
+		return fmt.Errorf("reload: %w", err)
+	}
+	s.log.Info("config reloaded", "checks", len(cfg.Checks))
+	return nil
+}
+
+// Store returns the results store (for tests and the demo).
+func (s *Server) Store() results.Store { return s.store }
+
+// Run serves until ctx ends, then shuts down: stop scheduling, let
+// in-flight probes finish (bounded), flush every queued result, close the
+// database.
+func (s *Server) Run(ctx context.Context) error {
+	ln := s.opts.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", s.checks.Load().cfg.Server.Listen); err != nil {
+			_ = s.close(ctx)
+			return fmt.Errorf("listen: %w", err)
+		}
+	}
+	servers := []*http.Server{newHTTPServer(s.Handler())}
+	listeners := []net.Listener{ln}
+	if admin := s.checks.Load().cfg.Server.AdminListen; admin != "" {
+		aln, err := net.Listen("tcp", admin)
+		if err != nil {
+			ln.Close()
+			_ = s.close(ctx)
+			return fmt.Errorf("listen admin: %w", err)
+		}
+		servers = append(servers, newHTTPServer(s.AdminHandler()))
+		listeners = append(listeners, aln)
+	}
+	s.started = time.Now()
+	s.sched.Start()
+	s.ready.Store(true)
+	s.log.Info("serving", "addr", ln.Addr().String(), "checks", len(s.checks.Load().cfg.Checks))
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { errc <- srv.Serve(listeners[i]) }()
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+		runErr = fmt.Errorf("serve: %w", runErr)
+	}
+	s.ready.Store(false)
+	for _, srv := range servers {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		_ = srv.Shutdown(sctx)
+		cancel()
+	}
+	return errors.Join(runErr, s.close(ctx))
+}
+
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// close stops the scheduler (in-flight probes get ShutdownGrace) and then
+// closes the store, which commits every queued result.
+func (s *Server) close(ctx context.Context) error {
+	gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownGrace)
+	defer cancel()
+	err := s.sched.Shutdown(gctx)
+	return errors.Join(err, s.store.Close())
+}
+
+// recorder fans each run out to the store.
+type recorder struct{ store results.Store }
+
+func (r recorder) Record(ctx context.Context, run scheduler.Run) error {
+	return r.store.Write(ctx, results.FromResult(run.Check, run.Region, run.Result))
+}
