@@ -216,3 +216,6 @@ type recorder struct{ store results.Store }
 func (r recorder) Record(ctx context.Context, run scheduler.Run) error {
 	return r.store.Write(ctx, results.FromResult(run.Check, run.Region, run.Result))
 }
+
+// Runs returns how many results the scheduler has produced.
+func (s *Server) Runs() int64 { return s.sched.Stats().Runs }

@@ -1,0 +1,230 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vantageprobe/vantage/config"
+	"github.com/vantageprobe/vantage/results"
+	"github.com/vantageprobe/vantage/results/sqlite"
+	"github.com/vantageprobe/vantage/server"
+)
+
+type env struct {
+	dir, cfgPath, base string
+	srv                *server.Server
+	cancel             context.CancelFunc
+	done               chan error
+}
+
+func writeConfig(t *testing.T, path, checks string) {
+	t.Helper()
+	src := "storage: {path: results.db}\ndefaults: {interval: 1s, timeout: 500ms}\nchecks:\n" + checks
+	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func start(t *testing.T, checks string) *env {
+	t.Helper()
+	e := &env{dir: t.TempDir()}
+	e.cfgPath = filepath.Join(e.dir, "vantage.yaml")
+	writeConfig(t, e.cfgPath, checks)
+	cfg, err := config.Load(e.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.base = "http://" + ln.Addr().String()
+	e.srv, err = server.New(t.Context(), server.Options{Config: cfg, ConfigPath: e.cfgPath, Listener: ln})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e.cancel, e.done = cancel, make(chan error, 1)
+	go func() { e.done <- e.srv.Run(ctx) }()
+	t.Cleanup(func() { e.stop(t) })
+	return e
+}
+
+func (e *env) stop(t *testing.T) {
+	t.Helper()
+	if e.cancel == nil {
+		return
+	}
+	e.cancel()
+	e.cancel = nil
+	if err := <-e.done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+func (e *env) get(t *testing.T, path string, wantCode int, out any) {
+	t.Helper()
+	resp, err := http.Get(e.base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != wantCode {
+		t.Fatalf("GET %s: %d, want %d: %s", path, resp.StatusCode, wantCode, body)
+	}
+	if out != nil {
+		if err := json.Unmarshal(body, out); err != nil {
+			t.Fatalf("GET %s: %v: %s", path, err, body)
+		}
+	}
+}
+
+type checkOut struct {
+	Name       string
+	Type       string
+	Target     string
+	State      string
+	LastResult *struct {
+		OK         bool
+		ErrorClass string `json:"error_class"`
+		Region     string
+	} `json:"last_result"`
+	Uptime  map[string]*float64
+	Latency *struct{ P50, P95, P99 float64 } `json:"latency_seconds"`
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 10s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func targets(t *testing.T) (ok, bad string) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/bad" {
+			http.Error(w, "no", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/ok", srv.URL + "/bad"
+}
+
+func TestServeEndToEnd(t *testing.T) {
+	ok, bad := targets(t)
+	e := start(t, fmt.Sprintf("  - {name: good, http: {url: %q}}\n  - {name: broken, http: {url: %q}}\n  - {name: secret, hide_target: true, http: {url: %q}}\n", ok, bad, ok))
+
+	var list struct{ Checks []checkOut }
+	waitFor(t, "every check has a result", func() bool {
+		e.get(t, "/api/v1/checks", 200, &list)
+		for _, c := range list.Checks {
+			if c.LastResult == nil {
+				return false
+			}
+		}
+		return len(list.Checks) == 3
+	})
+	states := map[string]string{}
+	for _, c := range list.Checks {
+		states[c.Name] = c.State
+	}
+	if states["good"] != "up" || states["broken"] != "down" || list.Checks[1].LastResult.ErrorClass != "status" {
+		t.Fatalf("states %v", states)
+	}
+	if list.Checks[2].Target != "" || list.Checks[0].Target != ok {
+		t.Fatalf("hide_target not honoured: %+v", list.Checks)
+	}
+
+	var one checkOut
+	e.get(t, "/api/v1/checks/good", 200, &one)
+	if one.Uptime["24h"] == nil || *one.Uptime["24h"] != 1 || one.Latency == nil || one.Latency.P99 <= 0 {
+		t.Fatalf("uptime/latency of good: %+v %+v", one.Uptime, one.Latency)
+	}
+	e.get(t, "/api/v1/checks/broken", 200, &one)
+	if *one.Uptime["24h"] != 0 {
+		t.Fatalf("broken uptime %v", *one.Uptime["24h"])
+	}
+	var res struct{ Results []map[string]any }
+	e.get(t, "/api/v1/checks/good/results?limit=1", 200, &res)
+	if len(res.Results) != 1 || res.Results[0]["check"] != "good" {
+		t.Fatalf("results %v", res)
+	}
+	var apiErr struct{ Error string }
+	e.get(t, "/api/v1/checks/nope", 404, &apiErr)
+	e.get(t, "/api/v1/checks/good/results?limit=x", 400, &apiErr)
+	if !strings.Contains(apiErr.Error, "limit") {
+		t.Fatalf("error %q", apiErr.Error)
+	}
+	e.get(t, "/healthz", 200, nil)
+	e.get(t, "/readyz", 200, nil)
+	e.get(t, "/", 200, nil)
+}
+
+func TestReloadAndDurableShutdown(t *testing.T) {
+	ok, _ := targets(t)
+	e := start(t, fmt.Sprintf("  - {name: a, http: {url: %q}}\n  - {name: b, tcp: {address: %q}}\n", ok, strings.TrimPrefix(ok, "http://")[:strings.Index(strings.TrimPrefix(ok, "http://"), "/")]))
+	var list struct{ Checks []checkOut }
+	waitFor(t, "first results", func() bool {
+		e.get(t, "/api/v1/checks", 200, &list)
+		return list.Checks[0].LastResult != nil && list.Checks[1].LastResult != nil
+	})
+
+	// An invalid file is rejected and the running config stays.
+	if err := os.WriteFile(e.cfgPath, []byte("checks:\n  - {name: a, htp: {}}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Reload(t.Context()); err == nil || !strings.Contains(err.Error(), `unknown key "htp"`) {
+		t.Fatalf("reload of a broken file: %v", err)
+	}
+	e.get(t, "/api/v1/checks", 200, &list)
+	if len(list.Checks) != 2 {
+		t.Fatalf("running config lost: %d checks", len(list.Checks))
+	}
+
+	// Add c, remove b.
+	writeConfig(t, e.cfgPath, fmt.Sprintf("  - {name: a, http: {url: %q}}\n  - {name: c, http: {url: %q}}\n", ok, ok))
+	if err := e.srv.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "c probed after reload", func() bool {
+		e.get(t, "/api/v1/checks", 200, &list)
+		return len(list.Checks) == 2 && list.Checks[1].Name == "c" && list.Checks[1].LastResult != nil
+	})
+	e.get(t, "/api/v1/checks/b", 404, nil)
+
+	// Stop, reopen the database: every result the scheduler produced is there.
+	e.stop(t)
+	st, err := sqlite.Open(t.Context(), sqlite.Options{Path: filepath.Join(e.dir, "results.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var stored int
+	for _, name := range []string{"a", "b", "c"} {
+		recs, err := st.Results(t.Context(), results.Query{Check: name, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored += len(recs)
+	}
+	if stored == 0 || int64(stored) != e.srv.Runs() {
+		t.Fatalf("stored %d results, scheduler produced %d", stored, e.srv.Runs())
+	}
+}
