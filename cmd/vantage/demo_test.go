@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDemo runs `vantage demo` in-process and checks that every demo
+// target gets probed and shows the state it was built for.
+func TestDemo(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--log-level", "error"}, pw, io.Discard)
+		pw.Close()
+	}()
+	base := ""
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if f := strings.Fields(sc.Text()); len(f) == 2 && f[0] == "overview" {
+			base = strings.TrimSuffix(f[1], "/")
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	if base == "" {
+		t.Fatal("demo printed no overview address")
+	}
+	var list struct {
+		Checks []struct {
+			Name       string
+			State      string
+			LastResult *struct{ Warning string } `json:"last_result"`
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(base + "/api/v1/checks")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&list)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		missing := 0
+		for _, c := range list.Checks {
+			if c.LastResult == nil {
+				missing++
+			}
+		}
+		if missing == 0 && len(list.Checks) == 7 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("demo checks without results after 20s: %+v", list.Checks)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	states := map[string]string{}
+	for _, c := range list.Checks {
+		states[c.Name] = c.State
+	}
+	for name, want := range map[string]string{"api": "up", "mail": "up", "dns": "up", "secure-api": "up", "cert": "degraded"} {
+		if states[name] != want {
+			t.Errorf("demo check %s is %s, want %s (all: %v)", name, states[name], want, states)
+		}
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("demo exited %d after Ctrl-C", code)
+	}
+}
