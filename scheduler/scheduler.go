@@ -109,7 +109,6 @@ func New(o Options) (*Scheduler, error) {
 		gocron.WithClock(o.Clock),
 		gocron.WithLocation(time.UTC),
 		gocron.WithStopTimeout(time.Minute),
-		gocron.WithSchedulerMonitor(monitor{s}),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("new gocron scheduler: %w", err)
@@ -177,12 +176,14 @@ func validate(j Job) error {
 func (s *Scheduler) add(j Job) (uuid.UUID, error) {
 	off := offset(j.Check, j.Region, j.Interval)
 	first := nextSlot(s.opts.Clock.Now(), j.Interval, off)
-	var last atomic.Int64 // the latest slot run: at most one run per slot
+	g := &guard{}
+	// Singleton behaviour comes from guard rather than gocron's
+	// WithSingletonMode, which keeps a goroutine and a 1,000-slot channel
+	// (16 KB) per job: 16 MB for 1,000 checks.
 	job, err := s.cron.NewJob(
 		gocron.DurationJob(j.Interval),
-		gocron.NewTask(func() { s.run(j, off, &last) }),
+		gocron.NewTask(func() { s.run(j, off, g) }),
 		gocron.WithName(j.Check+"/"+j.Region),
-		gocron.WithSingletonMode(gocron.LimitModeReschedule),
 		gocron.WithStartAt(gocron.WithStartDateTimePast(first)),
 	)
 	if err != nil {
@@ -193,10 +194,16 @@ func (s *Scheduler) add(j Job) (uuid.UUID, error) {
 
 // run executes one probe of j, bounded by its timeout and the global
 // in-flight limit, and records the result.
-func (s *Scheduler) run(j Job, off time.Duration, last *atomic.Int64) {
+func (s *Scheduler) run(j Job, off time.Duration, g *guard) {
 	start := s.opts.Clock.Now()
 	planned := plannedSlot(start, j.Interval, off)
-	if prev := last.Swap(planned.UnixNano()); prev >= planned.UnixNano() {
+	if !g.running.CompareAndSwap(false, true) {
+		s.stats.overruns.Add(1)
+		s.opts.Logger.Warn("probe skipped: previous run still in progress", "check", j.Check, "region", j.Region)
+		return
+	}
+	defer g.running.Store(false)
+	if prev := g.last.Swap(planned.UnixNano()); prev >= planned.UnixNano() {
 		return // this slot already ran (a timer fired twice)
 	}
 	if !s.acquire(planned.Add(j.Interval)) {
@@ -222,6 +229,12 @@ func (s *Scheduler) run(j Job, off time.Duration, last *atomic.Int64) {
 		s.stats.errors.Add(1)
 		s.opts.Logger.Error("record result", "check", j.Check, "region", j.Region, "err", err)
 	}
+}
+
+// guard keeps the runs of one job apart: one at a time, one per slot.
+type guard struct {
+	running atomic.Bool
+	last    atomic.Int64 // the latest slot run, unix nanos
 }
 
 // acquire takes an in-flight slot, waiting until deadline at most.

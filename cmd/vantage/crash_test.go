@@ -33,6 +33,12 @@ func TestMain(m *testing.M) {
 // subprocess starts `vantage args...` as a child process.
 func subprocess(t *testing.T, args ...string) (*exec.Cmd, *bufio.Scanner) {
 	t.Helper()
+	return subprocessB(t, args...)
+}
+
+// subprocessB is subprocess for tests and benchmarks.
+func subprocessB(t testing.TB, args ...string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "VANTAGE_TEST_MAIN=1", "VANTAGE_TEST_ARGS="+strings.Join(args, "\x1f"))
 	stderr, err := cmd.StderrPipe()
