@@ -39,10 +39,16 @@ type Record struct {
 	Detail []byte
 }
 
-// NewID returns a fresh random record id (32 hex digits).
+// NewID returns a fresh record id: 32 hex digits, time-ordered like a
+// UUIDv7 (48 bits of Unix milliseconds, then 80 random bits), so that ids
+// written together land together in an index.
 func NewID() string {
 	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	ms := uint64(time.Now().UnixMilli())
+	for i := range 6 {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	_, _ = rand.Read(b[6:]) // crypto/rand.Read never fails
 	return hex.EncodeToString(b[:])
 }
 

@@ -86,7 +86,8 @@ const HistBuckets = 48
 
 // histBase and histGrowth define the bucket bounds: bucket i holds
 // durations up to histBase·histGrowth^i; the last bucket is unbounded.
-// 0.5 ms × 1.3^46 ≈ 87 s, and a quantile is within ±15 % of the truth.
+// 0.5 ms × 1.3^46 ≈ 87 s. A quantile is off by at most one bucket width
+// (30 %) and, for latencies spread over several buckets, typically < 5 %.
 const (
 	histBase   = 500 * time.Microsecond
 	histGrowth = 1.3

@@ -1,0 +1,221 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/vantageprobe/vantage/results"
+)
+
+// Latest returns the newest record of every check × region, ordered by
+// check and region. It reads the small latest table, not the raw rows.
+func (s *Store) Latest(ctx context.Context) ([]results.Record, error) {
+	if s.closed() {
+		return nil, fmt.Errorf("latest results: %w", ErrClosed)
+	}
+	recs, err := s.queryRecords(ctx, `SELECT `+recordColumnList()+` FROM latest ORDER BY check_name, region`)
+	if err != nil {
+		return nil, fmt.Errorf("latest results: %w", err)
+	}
+	return recs, nil
+}
+
+// Results returns the raw records matching q, newest first, at most
+// q.Limit (0 or more than MaxResults: MaxResults). Without a region it
+// reads each region's newest rows by index and merges them.
+func (s *Store) Results(ctx context.Context, q results.Query) ([]results.Record, error) {
+	if q.Check == "" {
+		return nil, errors.New("query results: check is required")
+	}
+	if s.closed() {
+		return nil, fmt.Errorf("query results: %w", ErrClosed)
+	}
+	limit := s.opts.MaxResults
+	if q.Limit > 0 {
+		limit = min(q.Limit, limit)
+	}
+	regions := []string{q.Region}
+	if q.Region == "" {
+		var err error
+		if regions, err = s.regions(ctx, q.Check); err != nil {
+			return nil, fmt.Errorf("query results: %w", err)
+		}
+	}
+	var out []results.Record
+	for _, region := range regions {
+		recs, err := s.regionResults(ctx, q, region, limit)
+		if err != nil {
+			return nil, fmt.Errorf("query results: %w", err)
+		}
+		out = append(out, recs...)
+	}
+	slices.SortStableFunc(out, func(a, b results.Record) int {
+		return cmp.Or(b.Started.Compare(a.Started), cmp.Compare(a.Region, b.Region))
+	})
+	return out[:min(len(out), limit)], nil
+}
+
+// regionResults returns the newest limit records of one check × region.
+func (s *Store) regionResults(ctx context.Context, q results.Query, region string, limit int) ([]results.Record, error) {
+	query, args := resultsQuery(q, region, limit)
+	return s.queryRecords(ctx, query, args...)
+}
+
+// resultsQuery selects the newest limit records of q.Check in region, a
+// backward range scan of the (check_name, region, started) index.
+func resultsQuery(q results.Query, region string, limit int) (string, []any) {
+	query := `SELECT ` + recordColumnList() + ` FROM results WHERE check_name = ? AND region = ?`
+	args := []any{q.Check, region}
+	if !q.Since.IsZero() {
+		query += ` AND started >= ?`
+		args = append(args, q.Since.UnixNano())
+	}
+	if !q.Until.IsZero() {
+		query += ` AND started < ?`
+		args = append(args, q.Until.UnixNano())
+	}
+	return query + ` ORDER BY started DESC, seq DESC LIMIT ?`, append(args, limit)
+}
+
+// queryRecords runs a query selecting recordColumnList.
+func (s *Store) queryRecords(ctx context.Context, query string, args ...any) ([]results.Record, error) {
+	rows, err := s.rdb.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []results.Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// regionsQuery lists the regions of a check, a primary-key prefix scan.
+const regionsQuery = `SELECT DISTINCT region FROM rollup_day WHERE check_name = ? ORDER BY region`
+
+// regions lists the regions that have results of check. Day rollups are
+// kept longest and exist for every stored record, so they are the index.
+func (s *Store) regions(ctx context.Context, check string) ([]string, error) {
+	rows, err := s.rdb.QueryContext(ctx, regionsQuery, check)
+	if err != nil {
+		return nil, fmt.Errorf("list regions: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			return nil, fmt.Errorf("list regions: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Rollups returns the buckets of q.Check at resolution q.Res with
+// q.Since ≤ start < q.Until (zero times: unbounded), oldest first. With
+// q.Region empty, every region's bucket is merged into one (Region "").
+func (s *Store) Rollups(ctx context.Context, q results.RollupQuery) ([]results.Rollup, error) {
+	table, err := rollupTable(q.Res)
+	if err != nil {
+		return nil, fmt.Errorf("query rollups: %w", err)
+	}
+	if q.Check == "" {
+		return nil, errors.New("query rollups: check is required")
+	}
+	if s.closed() {
+		return nil, fmt.Errorf("query rollups: %w", ErrClosed)
+	}
+	regions := []string{q.Region}
+	if q.Region == "" {
+		if regions, err = s.regions(ctx, q.Check); err != nil {
+			return nil, fmt.Errorf("query rollups: %w", err)
+		}
+	}
+	out, err := s.queryRollups(ctx, table, q, regions)
+	if err != nil {
+		return nil, fmt.Errorf("query rollups: %w", err)
+	}
+	return out, nil
+}
+
+// queryRollups reads the buckets of q.Check in regions, merging buckets
+// with the same start when q.Region is empty.
+func (s *Store) queryRollups(ctx context.Context, table string, q results.RollupQuery, regions []string) ([]results.Rollup, error) {
+	if len(regions) == 0 {
+		return nil, nil
+	}
+	query, args := rollupsQuery(table, q, regions)
+	rows, err := s.rdb.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []results.Rollup
+	for rows.Next() {
+		ru := results.Rollup{Check: q.Check, Res: q.Res}
+		var start int64
+		if err := scanRollup(prefixScanner{rows, []any{&ru.Region, &start}}, &ru); err != nil {
+			return nil, fmt.Errorf("scan %s: %w", table, err)
+		}
+		ru.Start = time.Unix(start, 0).UTC()
+		if q.Region == "" {
+			ru.Region = ""
+			if n := len(out); n > 0 && out[n-1].Start.Equal(ru.Start) {
+				out[n-1].Merge(ru)
+				continue
+			}
+		}
+		out = append(out, ru)
+	}
+	return out, rows.Err()
+}
+
+// rollupsQuery selects the buckets of q.Check in regions from table,
+// primary-key range scans, oldest first.
+func rollupsQuery(table string, q results.RollupQuery, regions []string) (string, []any) {
+	query := `SELECT region, bucket_start, ` + rollupValues + ` FROM ` + table +
+		` WHERE check_name = ? AND region IN (` + placeholders(len(regions)) + `)`
+	args := []any{q.Check}
+	for _, r := range regions {
+		args = append(args, r)
+	}
+	if !q.Since.IsZero() {
+		query += ` AND bucket_start >= ?`
+		args = append(args, ceilUnix(q.Since))
+	}
+	if !q.Until.IsZero() {
+		query += ` AND bucket_start < ?`
+		args = append(args, ceilUnix(q.Until))
+	}
+	return query + ` ORDER BY bucket_start, region`, args
+}
+
+// prefixScanner scans leading columns into prefix, then the rest into the
+// destinations Scan is given.
+type prefixScanner struct {
+	row    interface{ Scan(dest ...any) error }
+	prefix []any
+}
+
+func (p prefixScanner) Scan(dest ...any) error {
+	return p.row.Scan(append(p.prefix, dest...)...)
+}
+
+// ceilUnix is t in unix seconds rounded up: for whole-second bucket starts
+// b, b ≥ t ⇔ b ≥ ceilUnix(t) and b < t ⇔ b < ceilUnix(t).
+func ceilUnix(t time.Time) int64 {
+	if t.Nanosecond() > 0 {
+		return t.Unix() + 1
+	}
+	return t.Unix()
+}

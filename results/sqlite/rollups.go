@@ -1,0 +1,114 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/vantageprobe/vantage/results"
+)
+
+// rollupTable returns the table holding rollups of resolution res.
+func rollupTable(res results.Resolution) (string, error) {
+	switch res {
+	case results.Minute:
+		return "rollup_minute", nil
+	case results.Day:
+		return "rollup_day", nil
+	}
+	return "", fmt.Errorf("unsupported rollup resolution %s", time.Duration(res))
+}
+
+// rollupValues are the aggregate columns, in scanRollup order.
+const rollupValues = "total, failed, degraded, dur_sum, dur_min, dur_max, hist"
+
+// bucketKey identifies one rollup row.
+type bucketKey struct {
+	check, region string
+	start         int64 // unix seconds
+}
+
+// aggregate sums recs per check × region × bucket of resolution res.
+func aggregate(recs []*results.Record, res results.Resolution) map[bucketKey]*results.Rollup {
+	agg := make(map[bucketKey]*results.Rollup)
+	for _, r := range recs {
+		k := bucketKey{r.Check, r.Region, res.BucketStart(r.Started).Unix()}
+		ru, ok := agg[k]
+		if !ok {
+			ru = &results.Rollup{}
+			agg[k] = ru
+		}
+		ru.Add(*r)
+	}
+	return agg
+}
+
+// upsertRollups merges agg into the stored rollups of resolution res:
+// each touched bucket is read and written once.
+func upsertRollups(ctx context.Context, tx *sql.Tx, res results.Resolution, agg map[bucketKey]*results.Rollup) error {
+	if len(agg) == 0 {
+		return nil
+	}
+	table, err := rollupTable(res)
+	if err != nil {
+		return err
+	}
+	sel, err := tx.PrepareContext(ctx, `SELECT `+rollupValues+` FROM `+table+
+		` WHERE check_name = ? AND region = ? AND bucket_start = ?`)
+	if err != nil {
+		return fmt.Errorf("prepare %s select: %w", table, err)
+	}
+	defer sel.Close()
+	put, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` (check_name, region, bucket_start, `+rollupValues+
+		`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (check_name, region, bucket_start) DO UPDATE SET
+		total = excluded.total, failed = excluded.failed, degraded = excluded.degraded, dur_sum = excluded.dur_sum,
+		dur_min = excluded.dur_min, dur_max = excluded.dur_max, hist = excluded.hist`)
+	if err != nil {
+		return fmt.Errorf("prepare %s upsert: %w", table, err)
+	}
+	defer put.Close()
+	for _, k := range sortedKeys(agg) {
+		ru := agg[k]
+		var stored results.Rollup
+		err := scanRollup(sel.QueryRowContext(ctx, k.check, k.region, k.start), &stored)
+		switch {
+		case err == nil:
+			stored.Merge(*ru)
+			ru = &stored
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("read %s %s/%s@%d: %w", table, k.check, k.region, k.start, err)
+		}
+		if _, err := put.ExecContext(ctx, k.check, k.region, k.start, ru.Total, ru.Failed, ru.Degraded,
+			int64(ru.DurationSum), int64(ru.DurationMin), int64(ru.DurationMax), encodeHist(&ru.Hist)); err != nil {
+			return fmt.Errorf("write %s %s/%s@%d: %w", table, k.check, k.region, k.start, err)
+		}
+	}
+	return nil
+}
+
+// sortedKeys returns the keys of agg in primary-key order, for locality.
+func sortedKeys(agg map[bucketKey]*results.Rollup) []bucketKey {
+	keys := make([]bucketKey, 0, len(agg))
+	for k := range agg {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b bucketKey) int {
+		return cmp.Or(cmp.Compare(a.check, b.check), cmp.Compare(a.region, b.region), cmp.Compare(a.start, b.start))
+	})
+	return keys
+}
+
+// scanRollup reads the rollupValues columns into ru.
+func scanRollup(row interface{ Scan(dest ...any) error }, ru *results.Rollup) error {
+	var sum, lo, hi int64
+	var hist []byte
+	if err := row.Scan(&ru.Total, &ru.Failed, &ru.Degraded, &sum, &lo, &hi, &hist); err != nil {
+		return err
+	}
+	ru.DurationSum, ru.DurationMin, ru.DurationMax = time.Duration(sum), time.Duration(lo), time.Duration(hi)
+	return decodeHist(hist, &ru.Hist)
+}

@@ -1,0 +1,216 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vantageprobe/vantage/results"
+)
+
+// Retry policy of a failed batch: back off and retry forever while open
+// (the queue fills and Write applies backpressure); at Close, give up
+// after closeAttempts so that Close returns.
+const (
+	retryMin      = 50 * time.Millisecond
+	retryMax      = 5 * time.Second
+	closeAttempts = 3
+)
+
+// Write queues recs for storage. It blocks only while the queue is full,
+// returns ctx's error if ctx ends while waiting (a prefix of recs may then
+// be queued; writing them again is safe, IDs are stored once), and
+// ErrClosed after Close. Records need an ID, a check, a region and a start time.
+func (s *Store) Write(ctx context.Context, recs ...results.Record) error {
+	for i := range recs {
+		if err := validRecord(&recs[i]); err != nil {
+			return fmt.Errorf("write results: record %d: %w", i, err)
+		}
+	}
+	waited, err := s.q.put(ctx, recs)
+	if waited {
+		s.stats.queueFullWaits.Add(1)
+	}
+	if err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	return nil
+}
+
+// validRecord checks what the store relies on.
+func validRecord(r *results.Record) error {
+	switch {
+	case r.ID == "":
+		return errors.New("id is empty")
+	case r.Check == "":
+		return errors.New("check is empty")
+	case r.Region == "":
+		return errors.New("region is empty")
+	case r.Started.Year() < 1700 || r.Started.Year() > 2200:
+		return fmt.Errorf("start time %s is out of range", r.Started.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// Flush returns once every record queued before the call is committed, or
+// with the error of a commit attempt that failed meanwhile (the writer
+// retries it), or with ctx's error.
+func (s *Store) Flush(ctx context.Context) error {
+	if err := s.q.flush(ctx); err != nil {
+		return fmt.Errorf("flush results: %w", err)
+	}
+	return nil
+}
+
+// runWriter is the writer goroutine: it commits batches from the queue
+// until the queue is closed and drained.
+func (s *Store) runWriter() {
+	defer close(s.writerDone)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		batch, wait, exit := s.q.next(time.Now())
+		if exit {
+			return
+		}
+		if batch != nil {
+			s.commitBatch(batch)
+			continue
+		}
+		var fire <-chan time.Time
+		if wait > 0 {
+			timer.Reset(wait)
+			fire = timer.C
+		}
+		select {
+		case <-s.q.wake:
+		case <-fire:
+		}
+		timer.Stop()
+	}
+}
+
+// commitBatch writes batch, retrying with back-off until it commits (or,
+// once the store is closing, until closeAttempts failed).
+func (s *Store) commitBatch(batch []entry) {
+	ctx := context.Background() // the batch outlives any caller
+	backoff := retryMin
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		dups, err := s.writeBatch(ctx, batch)
+		if err == nil {
+			took := time.Since(start)
+			s.stats.batchCommitted(len(batch)-dups, dups, took)
+			if s.metrics != nil {
+				s.metrics.batchSeconds.Observe(took.Seconds())
+			}
+			s.q.finish(len(batch), false, nil)
+			return
+		}
+		s.stats.batchErrors.Add(1)
+		if s.q.isClosed() && attempt >= closeAttempts {
+			s.log.Error("results batch dropped at close", "err", err, "attempt", attempt, "records", len(batch))
+			s.q.finish(len(batch), true, err)
+			return
+		}
+		s.log.Warn("results batch failed, retrying", "err", err, "attempt", attempt, "records", len(batch))
+		s.q.fail(err)
+		select {
+		case <-time.After(backoff):
+		case <-s.q.closing:
+		}
+		backoff = min(2*backoff, retryMax)
+	}
+}
+
+// writeBatch stores batch in one transaction: raw rows (duplicates
+// skipped), then the rollups and the latest table of the new records. It
+// returns the number of duplicates.
+func (s *Store) writeBatch(ctx context.Context, batch []entry) (dups int, err error) {
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("write batch: begin: %w", err)
+	}
+	defer tx.Rollback() // a no-op after Commit
+	added, err := insertRecords(ctx, tx, batch)
+	if err != nil {
+		return 0, fmt.Errorf("write batch: %w", err)
+	}
+	for _, res := range []results.Resolution{results.Minute, results.Day} {
+		if err := upsertRollups(ctx, tx, res, aggregate(added, res)); err != nil {
+			return 0, fmt.Errorf("write batch: %w", err)
+		}
+	}
+	if err := updateLatest(ctx, tx, added); err != nil {
+		return 0, fmt.Errorf("write batch: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("write batch: commit: %w", err)
+	}
+	return len(batch) - len(added), nil
+}
+
+// insertRecords inserts the raw rows and returns the records that were new
+// (an ID already stored is skipped).
+func insertRecords(ctx context.Context, tx *sql.Tx, batch []entry) ([]*results.Record, error) {
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO results (`+recordColumnList()+`) VALUES (`+
+		placeholders(len(recordColumns))+`) ON CONFLICT (id) DO NOTHING`)
+	if err != nil {
+		return nil, fmt.Errorf("prepare insert: %w", err)
+	}
+	defer stmt.Close()
+	added := make([]*results.Record, 0, len(batch))
+	for i := range batch {
+		r := &batch[i].rec
+		res, err := stmt.ExecContext(ctx, recordArgs(r)...)
+		if err != nil {
+			return nil, fmt.Errorf("insert record %s: %w", r.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, fmt.Errorf("insert record %s: %w", r.ID, err)
+		} else if n == 1 {
+			added = append(added, r)
+		}
+	}
+	return added, nil
+}
+
+// updateLatest upserts the newest of recs per check × region into the
+// latest table, unless a newer record is already there.
+func updateLatest(ctx context.Context, tx *sql.Tx, recs []*results.Record) error {
+	newest := make(map[[2]string]*results.Record)
+	for _, r := range recs {
+		k := [2]string{r.Check, r.Region}
+		if cur, ok := newest[k]; !ok || !r.Started.Before(cur.Started) {
+			newest[k] = r
+		}
+	}
+	if len(newest) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, upsertLatestSQL())
+	if err != nil {
+		return fmt.Errorf("prepare latest: %w", err)
+	}
+	defer stmt.Close()
+	for _, r := range newest {
+		if _, err := stmt.ExecContext(ctx, recordArgs(r)...); err != nil {
+			return fmt.Errorf("update latest %s/%s: %w", r.Check, r.Region, err)
+		}
+	}
+	return nil
+}
+
+// upsertLatestSQL inserts a latest row or replaces an older one.
+func upsertLatestSQL() string {
+	sets := make([]string, len(recordColumns))
+	for i, c := range recordColumns {
+		sets[i] = c + " = excluded." + c
+	}
+	return `INSERT INTO latest (` + recordColumnList() + `) VALUES (` + placeholders(len(recordColumns)) +
+		`) ON CONFLICT (check_name, region) DO UPDATE SET ` + strings.Join(sets, ", ") +
+		` WHERE excluded.started >= latest.started`
+}
