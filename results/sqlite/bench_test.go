@@ -1,9 +1,6 @@
 package sqlite
 
 import (
-	"crypto/rand"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -37,29 +34,14 @@ func openBenchStore(b *testing.B, o Options) *Store {
 
 // BenchmarkIngest measures records/s through Write+Flush, rollups and the
 // latest table maintained: Write calls of 10,000 records from 100 checks ×
-// 3 regions probing every 10 s, committed in transactions of the default
-// BatchSize (2,000) and of 10,000 records, with random IDs
-// (results.NewID) and with time-ordered ones (UUIDv7 layout).
+// 3 regions probing every 10 s, with the default BatchSize and a small one.
 func BenchmarkIngest(b *testing.B) {
-	for _, batchSize := range []int{DefaultBatchSize, 10000} {
-		for _, ids := range []string{"random", "ordered"} {
-			b.Run(fmt.Sprintf("tx=%d/ids=%s", batchSize, ids), func(b *testing.B) {
-				benchIngest(b, batchSize, ids == "ordered")
-			})
-		}
+	for _, batchSize := range []int{DefaultBatchSize, 2000} {
+		b.Run(fmt.Sprintf("tx=%d", batchSize), func(b *testing.B) { benchIngest(b, batchSize) })
 	}
 }
 
-// orderedID is a 32-hex-digit ID that sorts by creation time: 48 bits of
-// unix milliseconds, then 80 random bits (the UUIDv7 layout).
-func orderedID() string {
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixMilli())<<16)
-	_, _ = rand.Read(b[6:])
-	return hex.EncodeToString(b[:])
-}
-
-func benchIngest(b *testing.B, batchSize int, ordered bool) {
+func benchIngest(b *testing.B, batchSize int) {
 	s := openBenchStore(b, Options{BatchSize: batchSize})
 	const batch, checks = 10000, 100
 	regions := []string{"ap", "eu", "us"}
@@ -71,9 +53,6 @@ func benchIngest(b *testing.B, batchSize int, ordered bool) {
 			series := n % (checks * len(regions))
 			started := start.Add(time.Duration(n/(checks*len(regions)))*10*time.Second + time.Duration(series)*time.Millisecond)
 			recs[i] = benchRecord(fmt.Sprintf("check-%03d", series%checks), regions[series/checks], started, n)
-			if ordered {
-				recs[i].ID = orderedID()
-			}
 			n++
 		}
 		if err := s.Write(b.Context(), recs...); err != nil {

@@ -29,7 +29,7 @@ var ErrClosed = errors.New("results store is closed")
 type Options struct {
 	Path          string        // database file, created if missing
 	QueueSize     int           // bounded write queue in records; default 16384
-	BatchSize     int           // max records per transaction; default 2000 (at most QueueSize)
+	BatchSize     int           // max records per transaction; default 10000 (at most QueueSize)
 	FlushInterval time.Duration // max age of a queued record before it is committed; default 200ms
 	// RawRetention bounds raw records, the latest-record table and minute
 	// rollups; default 30 days.
@@ -49,7 +49,7 @@ type Options struct {
 // Option defaults.
 const (
 	DefaultQueueSize       = 16384
-	DefaultBatchSize       = 2000
+	DefaultBatchSize       = 10000
 	DefaultFlushInterval   = 200 * time.Millisecond
 	DefaultRawRetention    = 30 * 24 * time.Hour
 	DefaultRollupRetention = 400 * 24 * time.Hour

@@ -97,8 +97,8 @@ func TestBurstDoesNotBlock(t *testing.T) {
 	if st.RecordsWritten != n || st.QueueDepth != 0 {
 		t.Errorf("Stats = %+v, want %d records written and an empty queue", st, n)
 	}
-	if st.BatchesCommitted < n/DefaultBatchSize {
-		t.Errorf("BatchesCommitted = %d, want at least %d (batch size %d)", st.BatchesCommitted, n/DefaultBatchSize, DefaultBatchSize)
+	if st.BatchesCommitted < 1 || st.BatchesCommitted > n/10 {
+		t.Errorf("BatchesCommitted = %d for %d records: want them batched (at most %d transactions)", st.BatchesCommitted, n, n/10)
 	}
 	countRaw(t, s, n)
 }
