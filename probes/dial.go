@@ -28,6 +28,7 @@ func newDialer(v IPVersion) *dialer {
 type dialTimes struct {
 	resolve, connect time.Duration
 	remote           string
+	onConnect        func() // called when resolving is done and connecting starts
 }
 
 // dial resolves address and connects to the first address of the chosen
@@ -45,6 +46,9 @@ func (d *dialer) dial(ctx context.Context, address string, t *dialTimes) (net.Co
 		return nil, netError(ctx, PhaseResolve, err)
 	}
 	remote := net.JoinHostPort(ip.String(), port)
+	if t.onConnect != nil {
+		t.onConnect()
+	}
 	conn, err := d.net.DialContext(ctx, "tcp", remote)
 	t.connect += time.Since(resolved)
 	t.remote = remote

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"syscall"
+	"time"
 )
 
 // Sentinels wrapped by Result.Err (and Result.Warning). Callers branch on
@@ -80,8 +81,10 @@ func netError(ctx context.Context, phase string, err error) error {
 		return nil
 	}
 	var ne net.Error
+	deadline, hasDeadline := ctx.Deadline()
 	switch {
-	case ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded),
+	case hasDeadline && !time.Now().Before(deadline), // the connection's deadline may fire before ctx's timer
+		ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded),
 		errors.Is(err, context.DeadlineExceeded),
 		errors.As(err, &ne) && ne.Timeout():
 		return fmt.Errorf("%w during %s", ErrTimeout, phase)

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // HTTP defaults.
@@ -31,7 +33,7 @@ type HTTPSpec struct {
 	BasicAuth       *BasicAuth        `yaml:"basic_auth"`
 	BearerToken     Secret            `yaml:"bearer_token"`
 	FollowRedirects *bool             `yaml:"follow_redirects"` // default true
-	MaxRedirects    int               `yaml:"max_redirects"`    // default 10
+	MaxRedirects    *int              `yaml:"max_redirects"`    // default 10; 0 fails on any redirect
 	MaxBodyBytes    int64             `yaml:"max_body_bytes"`   // default 1 MiB
 	IPVersion       IPVersion         `yaml:"ip_version"`
 	TLSConfig       TLSOptions        `yaml:"tls_config"`
@@ -58,24 +60,24 @@ func (s HTTPSpec) Validate() error {
 	if s.Method != "" && !validMethod(s.Method) {
 		add("method", fmt.Errorf("%q is not an HTTP method", s.Method))
 	}
-	for k := range s.Headers {
-		if k == "" || strings.ContainsAny(k, " \t\r\n:") {
-			add("headers", fmt.Errorf("%q is not a valid header name", k))
-		}
-	}
 	for k, v := range s.Headers {
-		if strings.ContainsAny(v, "\r\n") {
+		switch {
+		case !httpguts.ValidHeaderFieldName(k):
+			add("headers", fmt.Errorf("%q is not a valid header name", k))
+		case strings.ContainsAny(v, "\r\n"):
 			add("headers."+k, errors.New("value must not contain a line break"))
+		case !httpguts.ValidHeaderFieldValue(v):
+			add("headers."+k, errors.New("value contains a control character"))
 		}
 	}
 	if s.BasicAuth != nil && s.BearerToken != "" {
 		add("bearer_token", errors.New("set either basic_auth or bearer_token, not both"))
 	}
-	if s.MaxRedirects < 0 {
-		add("max_redirects", fmt.Errorf("must be 0 or more, got %d", s.MaxRedirects))
+	if s.MaxRedirects != nil && *s.MaxRedirects < 0 {
+		add("max_redirects", fmt.Errorf("must be 0 or more, got %d", *s.MaxRedirects))
 	}
 	if s.MaxBodyBytes < 0 {
-		add("max_body_bytes", fmt.Errorf("must be 0 or more, got %d", s.MaxBodyBytes))
+		add("max_body_bytes", fmt.Errorf("must not be negative (0 means the default, 1 MiB), got %d", s.MaxBodyBytes))
 	}
 	add("tls_config", s.TLSConfig.Validate())
 	if err := s.Expect.validate(); err != nil {
@@ -97,6 +99,9 @@ func validateHTTPURL(raw string) error {
 	}
 	if u.Hostname() == "" {
 		return fmt.Errorf("%q has no host", raw)
+	}
+	if u.User != nil {
+		return fmt.Errorf("%q: credentials in the URL would be shown with every result; use basic_auth", u.Redacted())
 	}
 	return nil
 }
@@ -193,10 +198,12 @@ func buildHeader(spec HTTPSpec) http.Header {
 // and the httptrace hooks. Those run on the transport's goroutines, which
 // may outlive a cancelled request, so every field is guarded by mu.
 type httpRun struct {
+	ctx        context.Context // the probe's own context (net/http dials with one that ignores its cancellation)
 	mu         sync.Mutex
 	dial       dialTimes
 	tlsStart   time.Time
 	tlsTotal   time.Duration
+	tlsDone    time.Time
 	wrote      time.Time
 	firstByte  time.Time
 	processing time.Duration
@@ -205,20 +212,41 @@ type httpRun struct {
 
 type runKey struct{}
 
+// dialContext dials for the transport. Since Go 1.23 the transport dials
+// with a context that ignores the request's cancellation and deadline, so
+// the dial is bound to the probe's context here, and the connection gets the
+// probe's deadline, which also bounds the transport's TLS handshake: nothing
+// of a timed-out probe outlives it.
 func (p *HTTPProber) dialContext(ctx context.Context, _, addr string) (net.Conn, error) {
 	run, _ := ctx.Value(runKey{}).(*httpRun)
 	if run == nil {
 		return nil, errors.New("dial outside a probe")
 	}
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(run.ctx, cancel)
+	defer stop()
+	if d, ok := run.ctx.Deadline(); ok {
+		var c2 context.CancelFunc
+		dctx, c2 = context.WithDeadline(dctx, d)
+		defer c2()
+	}
 	var t dialTimes
-	conn, err := p.dialer.dial(ctx, addr, &t)
+	t.onConnect = func() { run.set(PhaseConnect, nil) }
+	conn, err := p.dialer.dial(dctx, addr, &t)
 	run.mu.Lock()
 	run.dial.resolve += t.resolve
 	run.dial.connect += t.connect
 	run.dial.remote = t.remote
-	run.phase = PhaseConnect
 	run.mu.Unlock()
-	return conn, err
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := run.ctx.Deadline(); ok {
+		_ = conn.SetDeadline(d)
+	}
+	context.AfterFunc(run.ctx, func() { _ = conn.SetDeadline(time.Now()) })
+	return conn, nil
 }
 
 func (run *httpRun) set(phase string, at *time.Time) {
@@ -236,6 +264,7 @@ func (run *httpRun) set(phase string, at *time.Time) {
 		run.processing += now.Sub(run.wrote)
 	case "tls done":
 		run.tlsTotal += now.Sub(run.tlsStart)
+		run.tlsDone = now
 		run.phase = PhaseTLS
 	}
 	if at != nil {
@@ -258,6 +287,12 @@ func (run *httpRun) phases(r *Result, end time.Time) {
 	defer run.mu.Unlock()
 	r.Phases.Resolve, r.Phases.Connect = run.dial.resolve, run.dial.connect
 	r.Phases.TLS, r.Phases.Processing = run.tlsTotal, run.processing
+	switch {
+	case run.phase == PhaseTLS && run.tlsStart.After(run.tlsDone):
+		r.Phases.TLS += end.Sub(run.tlsStart) // the handshake never finished
+	case run.phase == PhaseProcessing && !run.wrote.IsZero():
+		r.Phases.Processing += end.Sub(run.wrote) // no first byte
+	}
 	if !run.firstByte.IsZero() {
 		r.Phases.Transfer = end.Sub(run.firstByte)
 	}
@@ -272,7 +307,7 @@ func (run *httpRun) current() string {
 // Probe sends the request, reads the response and applies the assertions.
 func (p *HTTPProber) Probe(ctx context.Context) (Result, error) {
 	r := Result{Kind: KindHTTP, Target: p.spec.URL, Started: time.Now(), OK: true}
-	run := &httpRun{phase: PhaseResolve}
+	run := &httpRun{ctx: ctx, phase: PhaseResolve}
 	resp, err := p.send(ctx, run, &r)
 	if err == nil {
 		p.receive(ctx, resp, &r)
@@ -334,7 +369,10 @@ func (p *HTTPProber) checkRedirect(req *http.Request, via []*http.Request) error
 	if p.spec.FollowRedirects != nil && !*p.spec.FollowRedirects {
 		return http.ErrUseLastResponse
 	}
-	max := cmpOr(p.spec.MaxRedirects, DefaultMaxRedirects)
+	max := DefaultMaxRedirects
+	if p.spec.MaxRedirects != nil {
+		max = *p.spec.MaxRedirects
+	}
 	next := req.URL.String()
 	for i, v := range via {
 		if v.URL.String() == next {
@@ -370,13 +408,18 @@ func (p *HTTPProber) receive(ctx context.Context, resp *http.Response, r *Result
 		buf := p.bufs.Get().(*bytes.Buffer)
 		buf.Reset()
 		defer p.bufs.Put(buf)
-		n, err := buf.ReadFrom(io.LimitReader(resp.Body, p.maxBody))
-		r.HTTP.BodyBytes = n
+		n, err := buf.ReadFrom(io.LimitReader(resp.Body, p.maxBody+1))
 		if err != nil {
+			r.HTTP.BodyBytes = n
 			r.fail(netError(ctx, PhaseTransfer, err))
 			return
 		}
 		body = buf.Bytes()
+		if n > p.maxBody {
+			body, n = body[:p.maxBody], p.maxBody
+			r.HTTP.BodyTruncated = true
+		}
+		r.HTTP.BodyBytes = n
 	} else {
 		n, err := io.Copy(io.Discard, io.LimitReader(resp.Body, p.maxBody))
 		r.HTTP.BodyBytes = n

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/theory/jsonpath"
 )
@@ -98,7 +99,7 @@ func (e HTTPExpect) check(r *Result, resp *http.Response, body []byte) {
 		func() error { return e.checkStatus(resp.StatusCode) },
 		func() error { return e.checkHeaders(resp.Header) },
 		func() error { return e.checkBody(body) },
-		func() error { return e.checkJSON(body) },
+		func() error { return e.checkJSON(body, r.HTTP.BodyTruncated) },
 	} {
 		if err := fn(); err != nil {
 			r.fail(err)
@@ -151,9 +152,12 @@ func (e HTTPExpect) checkBody(body []byte) error {
 	return nil
 }
 
-func (e HTTPExpect) checkJSON(body []byte) error {
+func (e HTTPExpect) checkJSON(body []byte, truncated bool) error {
 	if len(e.JSON) == 0 {
 		return nil
+	}
+	if truncated {
+		return fmt.Errorf("%w: body exceeds max_body_bytes (%d); JSON assertions need the whole body", ErrJSONMismatch, len(body))
 	}
 	var doc any
 	if err := json.Unmarshal(body, &doc); err != nil {
@@ -176,9 +180,9 @@ func (a JSONAssertion) check(doc any) error {
 		s := jsonText(n)
 		switch {
 		case a.Equals != nil && s != *a.Equals:
-			return fmt.Errorf("%w: %s is %s, want %q", ErrJSONMismatch, a.Path, truncate(s, 100), *a.Equals)
+			return fmt.Errorf("%w: %s is %q, want %q", ErrJSONMismatch, a.Path, truncate(s, 100), *a.Equals)
 		case !a.Matches.MatchString(s):
-			return fmt.Errorf("%w: %s is %s, does not match %q", ErrJSONMismatch, a.Path, truncate(s, 100), a.Matches)
+			return fmt.Errorf("%w: %s is %q, does not match %q", ErrJSONMismatch, a.Path, truncate(s, 100), a.Matches)
 		}
 	}
 	return nil
@@ -196,9 +200,13 @@ func jsonText(v any) string {
 	return string(b)
 }
 
+// truncate cuts s to at most n bytes on a character boundary.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }

@@ -101,6 +101,7 @@ type HTTPDetail struct {
 	StatusCode    int
 	Version       string // "HTTP/1.1", "HTTP/2.0"
 	BodyBytes     int64  // bytes read (capped by max_body_bytes)
+	BodyTruncated bool   // the body was longer than max_body_bytes (body assertions saw its start)
 	ContentLength int64  // from the response header, -1 when unknown
 	Redirects     int
 	FinalURL      string

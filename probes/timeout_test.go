@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -168,5 +169,43 @@ func trickle(c net.Conn, prefix string, done <-chan struct{}) {
 				return
 			}
 		}
+	}
+}
+
+// TestTimedOutProbesLeakNothing: probes that time out in the TLS handshake
+// or while waiting for an answer leave no goroutine (dial, handshake or
+// read) behind.
+func TestTimedOutProbesLeakNothing(t *testing.T) {
+	// A server that never answers but lets go when the client does, so that
+	// only the client's goroutines are counted.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { _, _ = io.Copy(io.Discard, c); c.Close() }()
+		}
+	}()
+	hang := ln.Addr().String()
+	before := runtime.NumGoroutine()
+	for _, url := range []string{"https://" + hang + "/", "http://" + hang + "/"} {
+		p := newHTTP(t, probes.HTTPSpec{URL: url})
+		for range 10 {
+			r := probeOnce(t, p, 100*time.Millisecond)
+			wantOutcome(t, r, false, probes.ErrTimeout)
+		}
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before+2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines before, %d after 20 timed-out probes", before, runtime.NumGoroutine())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
