@@ -66,6 +66,7 @@ type Stats struct {
 	Runs     int64         // runs that produced a result
 	Overruns int64         // runs skipped because the previous one still ran or no slot was free in time
 	Errors   int64         // probes that could not run, and recorder errors
+	Aborted  int64         // runs cancelled by Shutdown, not recorded
 	InFlight int64         // probes running now
 	MaxLag   time.Duration // largest planned → actual start delay seen
 }
@@ -80,7 +81,7 @@ type Scheduler struct {
 	mu    sync.Mutex
 	jobs  map[string]entry
 	stats struct {
-		runs, overruns, errors, inFlight, maxLag atomic.Int64
+		runs, overruns, errors, aborted, inFlight, maxLag atomic.Int64
 	}
 }
 
@@ -198,8 +199,7 @@ func (s *Scheduler) run(j Job, off time.Duration, g *guard) {
 	start := s.opts.Clock.Now()
 	planned := plannedSlot(start, j.Interval, off)
 	if !g.running.CompareAndSwap(false, true) {
-		s.stats.overruns.Add(1)
-		s.opts.Logger.Warn("probe skipped: previous run still in progress", "check", j.Check, "region", j.Region)
+		s.overrun(j, g, "previous run still in progress")
 		return
 	}
 	defer g.running.Store(false)
@@ -207,16 +207,25 @@ func (s *Scheduler) run(j Job, off time.Duration, g *guard) {
 		return // this slot already ran (a timer fired twice)
 	}
 	if !s.acquire(planned.Add(j.Interval)) {
-		s.stats.overruns.Add(1)
-		s.opts.Logger.Warn("probe skipped: no free slot before the next run", "check", j.Check, "region", j.Region)
+		s.overrun(j, g, "no free probe slot before the next run")
 		return
 	}
 	defer s.release()
+	if g.overrunning.Swap(false) {
+		s.opts.Logger.Info("probes on time again", "check", j.Check, "region", j.Region)
+	}
 	lag := s.opts.Clock.Since(planned)
 	s.noteLag(lag)
-	ctx, cancel := context.WithTimeout(s.ctx, j.Timeout)
+	// The run ends by its timeout, and never after the next slot begins,
+	// so that a hanging target cannot make the next run skip.
+	deadline := time.Now().Add(min(j.Timeout, j.Interval-lag-time.Millisecond))
+	ctx, cancel := context.WithDeadline(s.ctx, deadline)
 	res, err := j.Prober.Probe(ctx)
 	cancel()
+	if s.ctx.Err() != nil {
+		s.stats.aborted.Add(1) // shutdown cancelled it: not a verdict on the target
+		return
+	}
 	if err != nil {
 		s.stats.errors.Add(1)
 		s.opts.Logger.Error("probe could not run", "check", j.Check, "region", j.Region, "err", err)
@@ -233,8 +242,17 @@ func (s *Scheduler) run(j Job, off time.Duration, g *guard) {
 
 // guard keeps the runs of one job apart: one at a time, one per slot.
 type guard struct {
-	running atomic.Bool
-	last    atomic.Int64 // the latest slot run, unix nanos
+	running     atomic.Bool
+	overrunning atomic.Bool  // the last run was skipped (logged once until a run is on time)
+	last        atomic.Int64 // the latest slot run, unix nanos
+}
+
+// overrun counts a skipped run and logs when a job starts skipping.
+func (s *Scheduler) overrun(j Job, g *guard, why string) {
+	s.stats.overruns.Add(1)
+	if !g.overrunning.Swap(true) {
+		s.opts.Logger.Warn("probe skipped", "check", j.Check, "region", j.Region, "err", why)
+	}
 }
 
 // acquire takes an in-flight slot, waiting until deadline at most.
@@ -278,7 +296,7 @@ func (s *Scheduler) Stats() Stats {
 	n := len(s.jobs)
 	s.mu.Unlock()
 	return Stats{
-		Jobs: n, Runs: s.stats.runs.Load(), Overruns: s.stats.overruns.Load(), Errors: s.stats.errors.Load(),
+		Jobs: n, Runs: s.stats.runs.Load(), Overruns: s.stats.overruns.Load(), Errors: s.stats.errors.Load(), Aborted: s.stats.aborted.Load(),
 		InFlight: s.stats.inFlight.Load(), MaxLag: time.Duration(s.stats.maxLag.Load()),
 	}
 }

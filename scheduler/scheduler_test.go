@@ -300,3 +300,26 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestShutdownDropsCancelledRuns: a probe that Shutdown has to cancel is
+// not recorded as a failure of its target.
+func TestShutdownDropsCancelledRuns(t *testing.T) {
+	rec := newRecorder()
+	s, clock := newFake(t, rec, 0)
+	p := &prober{block: make(chan struct{})} // returns only when its context ends
+	if err := s.Sync([]Job{{Check: "a", Region: "local", Interval: time.Minute, Timeout: time.Minute, Prober: p, Version: "1"}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	at, _ := latestNextRun(t, s, "a")
+	advanceTo(t, s, clock, at, "a")
+	waitFor(t, func() bool { return p.inFlight.Load() == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Aborted != 1 || st.Runs != 0 || len(rec.runs) != 0 {
+		t.Fatalf("stats %+v, %d recorded: the cancelled run must be dropped", st, len(rec.runs))
+	}
+}
