@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"os"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/vantageprobe/vantage/probes"
 )
@@ -45,6 +47,9 @@ func writeValue(h hash.Hash, v reflect.Value) {
 		for i := range v.NumField() {
 			fmt.Fprintf(h, "f%d", i)
 			writeValue(h, v.Field(i))
+			if name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ","); strings.HasSuffix(name, "_file") {
+				writeFile(h, v.Field(i).String())
+			}
 		}
 	case reflect.Slice, reflect.Array:
 		fmt.Fprintf(h, "l%d", v.Len())
@@ -72,6 +77,22 @@ func writeValue(h hash.Hash, v reflect.Value) {
 	default:
 		fmt.Fprintf(h, "?%s", v.Type())
 	}
+}
+
+// writeFile hashes the content of a referenced file (a CA, a client
+// certificate), so that a reload after the file was replaced rebuilds the
+// check. A file that cannot be read hashes as its error.
+func writeFile(h hash.Hash, path string) {
+	if path == "" {
+		return
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintf(h, "e%s", err)
+		return
+	}
+	fmt.Fprintf(h, "c%d:", len(b))
+	h.Write(b)
 }
 
 func cmpString(a, b string) int {

@@ -1,9 +1,12 @@
 package config_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/vantageprobe/vantage/config"
+	"github.com/vantageprobe/vantage/probes"
 )
 
 func TestFingerprint(t *testing.T) {
@@ -33,5 +36,28 @@ func TestFingerprint(t *testing.T) {
 		if load(changed).Fingerprint() == base.Fingerprint() {
 			t.Errorf("change not seen by the fingerprint: %s", changed)
 		}
+	}
+}
+
+func TestFingerprintFollowsReferencedFiles(t *testing.T) {
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(ca, []byte("one"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	load := func() string {
+		t.Helper()
+		// Parse does not read ca_file; the prober does, so the file need not be a real CA here.
+		var c config.Check
+		c.Name = "a"
+		c.TLS = &probes.TLSSpec{Address: "x:443", TLSOptions: probes.TLSOptions{CAFile: ca}}
+		return c.Fingerprint()
+	}
+	before := load()
+	if err := os.WriteFile(ca, []byte("two"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if load() == before {
+		t.Fatal("a replaced ca_file does not change the fingerprint")
 	}
 }

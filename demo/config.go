@@ -2,6 +2,7 @@ package demo
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,43 +13,49 @@ import (
 
 // configTemplate is the embedded demo config; it goes through the same
 // decoder and validation as any vantage.yaml.
-var configTemplate = template.Must(template.New("demo").Parse(`# Vantage demo: every target runs on 127.0.0.1.
+var configTemplate = template.Must(template.New("demo").Funcs(template.FuncMap{
+	"q": func(s string) (string, error) { b, err := json.Marshal(s); return string(b), err }, // a YAML double-quoted scalar
+}).Parse(`# Vantage demo: every target runs on 127.0.0.1.
 server:
-  listen: {{.Listen}}
+  listen: {{q .Listen}}
 storage:
-  path: {{.DB}}
+  path: {{q .DB}}
 defaults: {interval: 5s, timeout: 3s}
 checks:
   - name: api
     http:
-      url: {{.T.HTTP}}/api/health
+      url: {{q (print .T.HTTP "/api/health")}}
       expect:
         status: [200]
         json: [{path: "$.status", equals: ok}]
         degraded_after: 250ms
   - name: slow-api
     http:
-      url: {{.T.HTTP}}/slow
+      url: {{q (print .T.HTTP "/slow")}}
       expect: {degraded_after: 500ms, max_duration: 2s}
   - name: flaky-api
-    http: {url: {{.T.HTTP}}/flaky}
+    http: {url: {{q (print .T.HTTP "/flaky")}}}
   - name: mail
-    tcp: {address: "{{.T.TCP}}", send: "HELO demo\r\n", expect: "^220 "}
+    tcp: {address: {{q .T.TCP}}, send: "HELO demo\r\n", expect: "^220 "}
   - name: dns
-    dns: {server: "{{.T.DNS}}", name: www.demo.test, type: A, expect: {answers: ["127\\.0\\.0\\.1$"]}}
+    dns: {server: {{q .T.DNS}}, name: www.demo.test, type: A, expect: {answers: ["127\\.0\\.0\\.1$"]}}
   - name: cert
     interval: 10s
-    tls: {address: "{{.TLSAddr}}", ca_file: {{.T.CAFile}}, min_days_left: 14}
+    tls: {address: {{q .TLSAddr}}, ca_file: {{q .T.CAFile}}, min_days_left: 14}
   - name: secure-api
     http:
-      url: {{.T.HTTPS}}/api/health
-      tls_config: {ca_file: {{.T.CAFile}}}
+      url: {{q (print .T.HTTPS "/api/health")}}
+      tls_config: {ca_file: {{q .T.CAFile}}}
 `))
 
 // Config renders the demo config for targets t and decodes it. It also
 // writes it next to the database as vantage-demo.yaml, so a user can read,
 // copy and reload it.
 func Config(t *Targets, dir, listen, db string) (*config.Config, string, error) {
+	db, err := filepath.Abs(db) // relative to where the user runs the demo, not to the temporary config
+	if err != nil {
+		return nil, "", fmt.Errorf("database path: %w", err)
+	}
 	var buf bytes.Buffer
 	data := struct {
 		T                   *Targets

@@ -95,10 +95,7 @@ func describe(c config.Check, latest []results.Record, now time.Time) checkJSON 
 	}
 	slices.SortFunc(latest, func(a, b results.Record) int { return b.Started.Compare(a.Started) })
 	for i, rec := range latest {
-		rep := rec.Report()
-		if c.HideTarget {
-			rep.Target = ""
-		}
+		rep := report(c, rec)
 		if i == 0 {
 			j.LastResult = &rep
 		}
@@ -110,6 +107,29 @@ func describe(c config.Check, latest []results.Record, now time.Time) checkJSON 
 	}
 	slices.SortFunc(j.Regions, func(a, b regionJSON) int { return cmpStr(a.Region, b.Region) })
 	return j
+}
+
+// report is rec as the API shows it. For a check with hide_target, every
+// field that can carry the target is dropped: the target, the error text
+// (which names addresses and URLs; the class stays), the final URL, the
+// remote address, DNS answers and certificate names.
+func report(c config.Check, rec results.Record) probes.Report {
+	rep := rec.Report()
+	if !c.HideTarget {
+		return rep
+	}
+	rep.Target = ""
+	if rep.Error != "" {
+		rep.Error = "details hidden (hide_target)"
+	}
+	if rep.Warning != "" {
+		rep.Warning = "details hidden (hide_target)"
+	}
+	if rep.HTTP != nil {
+		rep.HTTP.FinalURL = ""
+	}
+	rep.TLS, rep.DNS, rep.TCP = nil, nil, nil
+	return rep
 }
 
 func cmpStr(a, b string) int {
@@ -205,10 +225,7 @@ func (s *Server) checkResults(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]probes.Report, len(recs))
 	for i, rec := range recs {
-		out[i] = rec.Report()
-		if c.HideTarget {
-			out[i].Target = ""
-		}
+		out[i] = report(c, rec)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"results": out})
 }
@@ -239,16 +256,15 @@ func parseQuery(r *http.Request, check string) (results.Query, error) {
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	switch err := s.store.Flush(ctx); {
-	case !s.ready.Load():
+	if !s.ready.Load() {
 		writeError(w, http.StatusServiceUnavailable, errors.New("scheduler not running"))
-	case err != nil:
-		writeError(w, http.StatusServiceUnavailable, fmt.Errorf("results store not writable: %w", err))
-	default:
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		return
 	}
+	if err := s.store.Healthy(); err != nil {
+		writeError(w, http.StatusServiceUnavailable, fmt.Errorf("results store: %w", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

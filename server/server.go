@@ -64,13 +64,17 @@ func newCheckSet(cfg *config.Config) *checkSet {
 	return cs
 }
 
+func logger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
+
 // New opens the store and schedules the checks; Run starts everything.
 func New(ctx context.Context, o Options) (*Server, error) {
 	if o.Config == nil {
 		return nil, errors.New("server: no config")
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.LoadConfig == nil {
 		o.LoadConfig = config.Load
@@ -78,17 +82,20 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	cfg := o.Config
 	store, err := sqlite.Open(ctx, sqlite.Options{
 		Path: cfg.Storage.Path, RawRetention: cfg.Storage.Retention.Raw,
-		RollupRetention: cfg.Storage.Retention.Rollups, Logger: o.Logger,
+		RollupRetention: cfg.Storage.Retention.Rollups, Logger: logger(o.Logger),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open results store: %w", err)
 	}
-	s := &Server{opts: o, log: o.Logger, store: store}
-	s.sched, err = scheduler.New(scheduler.Options{Recorder: recorder{store}, Logger: o.Logger})
+	s := &Server{opts: o, log: logger(o.Logger), store: store}
+	s.sched, err = scheduler.New(scheduler.Options{Recorder: recorder{store}, Logger: s.log})
 	if err == nil {
 		err = s.apply(cfg)
 	}
 	if err != nil {
+		if s.sched != nil {
+			_ = s.sched.Shutdown(ctx)
+		}
 		_ = store.Close()
 		return nil, err
 	}
@@ -116,7 +123,8 @@ func (s *Server) apply(cfg *config.Config) error {
 }
 
 // Reload re-reads the config file. An invalid file is rejected with its
-// problems and the running config stays.
+// problems (returned, for the caller to log or answer) and the running
+// config stays.
 func (s *Server) Reload(ctx context.Context) error {
 	if s.opts.ConfigPath == "" {
 		return errors.New("reload: the server was not started from a config file")
@@ -125,18 +133,15 @@ func (s *Server) Reload(ctx context.Context) error {
 	defer s.reload.Unlock()
 	cfg, err := s.opts.LoadConfig(s.opts.ConfigPath)
 	if err != nil {
-		s.log.Error("config reload rejected, keeping the running config", "err", err)
-		return fmt.Errorf("reload: %w", err)
+		return fmt.Errorf("config rejected, the running config stays: %w", err)
 	}
 	old := s.checks.Load().cfg
-	if cfg.Storage.Path != old.Storage.Path || cfg.Server != old.Server {
+	if cfg.Storage != old.Storage || cfg.Server != old.Server {
 		s.log.Warn("config reload: server and storage changes take effect on restart")
 	}
 	if err := s.apply(cfg); err != nil {
-		s.log.Error("config reload failed", "err", err)
-		return fmt.Errorf("reload: %w", err)
+		return fmt.Errorf("config not applied: %w", err)
 	}
-	s.log.Info("config reloaded", "checks", len(cfg.Checks))
 	return nil
 }
 

@@ -129,7 +129,7 @@ func targets(t *testing.T) (ok, bad string) {
 
 func TestServeEndToEnd(t *testing.T) {
 	ok, bad := targets(t)
-	e := start(t, fmt.Sprintf("  - {name: good, http: {url: %q}}\n  - {name: broken, http: {url: %q}}\n  - {name: secret, hide_target: true, http: {url: %q}}\n", ok, bad, ok))
+	e := start(t, fmt.Sprintf("  - {name: good, http: {url: %q}}\n  - {name: broken, http: {url: %q}}\n  - {name: secret, hide_target: true, http: {url: %q}}\n", ok, bad, bad))
 
 	var list struct{ Checks []checkOut }
 	waitFor(t, "every check has a result", func() bool {
@@ -148,8 +148,16 @@ func TestServeEndToEnd(t *testing.T) {
 	if states["good"] != "up" || states["broken"] != "down" || list.Checks[1].LastResult.ErrorClass != "status" {
 		t.Fatalf("states %v", states)
 	}
-	if list.Checks[2].Target != "" || list.Checks[0].Target != ok {
+	if list.Checks[2].Target != "" || list.Checks[0].Target != ok || list.Checks[2].LastResult.ErrorClass != "status" {
 		t.Fatalf("hide_target not honoured: %+v", list.Checks)
+	}
+	host := strings.TrimPrefix(strings.TrimSuffix(bad, "/bad"), "http://")
+	for _, path := range []string{"/api/v1/checks/secret", "/api/v1/checks/secret/results"} {
+		var raw json.RawMessage
+		e.get(t, path, 200, &raw)
+		if strings.Contains(string(raw), host) {
+			t.Fatalf("%s shows the hidden target %s: %s", path, host, raw)
+		}
 	}
 
 	var one checkOut

@@ -119,6 +119,9 @@ func runProbes(ctx context.Context, f checkFlags, check config.Check, prober pro
 		pctx, cancel := context.WithTimeout(ctx, f.timeout)
 		r, err := prober.Probe(pctx)
 		cancel()
+		if ctx.Err() != nil {
+			break // interrupted: this probe says nothing about the target
+		}
 		if err != nil {
 			return out.usage(fmt.Errorf("probe could not run: %w", err))
 		}
@@ -126,7 +129,7 @@ func runProbes(ctx context.Context, f checkFlags, check config.Check, prober pro
 		out.result(check, r)
 	}
 	if len(results) == 0 {
-		return out.usage(ctx.Err())
+		return out.usage(fmt.Errorf("interrupted: %w", ctx.Err()))
 	}
 	if len(results) > 1 {
 		out.summary(results)

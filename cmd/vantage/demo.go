@@ -78,6 +78,6 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
   database     %s
 
 Press Ctrl-C to stop.
-`, len(cfg.Checks), base, base, base, base, base, cfgPath, *db)
+`, len(cfg.Checks), base, base, base, base, base, cfgPath, cfg.Storage.Path)
 	return serve(ctx, server.Options{Config: cfg, ConfigPath: cfgPath, Logger: log, Listener: ln}, stderr)
 }

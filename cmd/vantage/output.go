@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/vantageprobe/vantage/config"
 	"github.com/vantageprobe/vantage/probes"
@@ -71,30 +72,56 @@ func state(r probes.Result) string {
 	return "UP"
 }
 
+// clean keeps text from a remote peer (certificate names, DNS answers,
+// error messages) from writing control sequences to the terminal.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && r != '\t' {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
 func (p *textPrinter) result(_ config.Check, r probes.Result) {
-	fmt.Fprintf(p.w, "%s  %s  %s  %s\n", state(r), r.Kind, r.Target, headline(r))
+	var b strings.Builder
+	p.render(&b, r)
+	fmt.Fprint(p.w, cleanLines(b.String()))
+}
+
+// cleanLines cleans every line of s, keeping the line breaks.
+func cleanLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = clean(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (p *textPrinter) render(w io.Writer, r probes.Result) {
+	fmt.Fprintf(w, "%s  %s  %s  %s\n", state(r), r.Kind, r.Target, headline(r))
 	if r.Err != nil {
-		fmt.Fprintf(p.w, "  error       %v [%s]\n", r.Err, probes.ErrorClass(r.Err))
+		fmt.Fprintf(w, "  error       %v [%s]\n", r.Err, probes.ErrorClass(r.Err))
 	}
 	if r.Warning != nil {
-		fmt.Fprintf(p.w, "  warning     %v\n", r.Warning)
+		fmt.Fprintf(w, "  warning     %v\n", r.Warning)
 	}
-	waterfall(p.w, r)
+	waterfall(w, r)
 	if r.TraceID != "" {
-		fmt.Fprintf(p.w, "  trace id    %s\n", r.TraceID)
+		fmt.Fprintf(w, "  trace id    %s\n", r.TraceID)
 	}
 	if t := r.TLS; t != nil && t.Subject != "" {
-		fmt.Fprintf(p.w, "  tls         %s, %s\n", t.Version, t.Cipher)
-		fmt.Fprintf(p.w, "  cert        %s (issuer %s)\n", t.Subject, t.Issuer)
-		fmt.Fprintf(p.w, "  names       %s\n", strings.Join(t.SANs, ", "))
-		fmt.Fprintf(p.w, "  expires     %s (%d days), chain %s, verified %t\n",
+		fmt.Fprintf(w, "  tls         %s, %s\n", t.Version, t.Cipher)
+		fmt.Fprintf(w, "  cert        %s (issuer %s)\n", t.Subject, t.Issuer)
+		fmt.Fprintf(w, "  names       %s\n", strings.Join(t.SANs, ", "))
+		fmt.Fprintf(w, "  expires     %s (%d days), chain %s, verified %t\n",
 			t.NotAfter.Format(time.DateOnly), t.DaysLeft, t.EarliestChainExpiry.Format(time.DateOnly), t.Verified)
 	}
 	if d := r.DNS; d != nil && d.Rcode != "" {
-		fmt.Fprintf(p.w, "  dns         %s over %s, %d answers, %d authority, %d additional\n",
+		fmt.Fprintf(w, "  dns         %s over %s, %d answers, %d authority, %d additional\n",
 			d.Rcode, d.Transport, len(d.Answers), d.Authority, d.Additional)
 		for _, a := range d.Answers {
-			fmt.Fprintf(p.w, "    %s\n", a)
+			fmt.Fprintf(w, "    %s\n", a)
 		}
 	}
 }
@@ -207,7 +234,7 @@ func (p *nagiosPrinter) exitCode(rs []probes.Result) int {
 	case worst.Warning != nil:
 		msg = worst.Warning.Error()
 	}
-	fmt.Fprintf(p.w, "VANTAGE %s - %s %s: %s | %s\n", label, worst.Kind, worst.Target, oneLine(msg), perfData(worst))
+	fmt.Fprintf(p.w, "VANTAGE %s - %s %s: %s | %s\n", label, worst.Kind, worst.Target, clean(oneLine(msg)), perfData(worst))
 	return code
 }
 

@@ -71,23 +71,29 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return serve(ctx, server.Options{Config: cfg, ConfigPath: *file, Logger: log, LoadConfig: load}, stderr)
 }
 
-// serve runs a server until ctx ends, reloading on SIGHUP.
+// serve runs a server until ctx ends, reloading on SIGHUP. SIGHUP is
+// caught from the start, so one that arrives while the database opens
+// reloads once the server is up instead of killing the process.
 func serve(ctx context.Context, o server.Options, stderr io.Writer) int {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	srv, err := server.New(ctx, o)
 	if err != nil {
 		fmt.Fprintf(stderr, "vantage: %v\n", err)
 		return exitFailed
 	}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	go func() {
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-hup:
-				_ = srv.Reload(ctx) // logged by the server
+				if err := srv.Reload(ctx); err != nil {
+					o.Logger.Error("config reload", "err", err)
+				} else {
+					o.Logger.Info("config reloaded")
+				}
 			}
 		}
 	}()

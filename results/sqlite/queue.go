@@ -34,6 +34,7 @@ type queue struct {
 	flushTo  uint64 // commit up to here without waiting for a full batch
 	failures uint64 // failed commit attempts
 	lastErr  error  // of the last failed attempt
+	failing  bool   // the last commit attempt failed
 	dropped  uint64 // records given up at Close
 	closed   bool
 	changed  chan struct{} // closed and replaced whenever the counters move
@@ -134,6 +135,7 @@ func (q *queue) finish(n int, dropped bool, err error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.done += uint64(n)
+	q.failing = dropped
 	if dropped {
 		q.dropped += uint64(n)
 		q.failures++
@@ -148,7 +150,22 @@ func (q *queue) fail(err error) {
 	defer q.mu.Unlock()
 	q.failures++
 	q.lastErr = err
+	q.failing = true
 	q.broadcastLocked()
+}
+
+// health reports ErrClosed, or the error of the last commit attempt when it
+// failed; nil while commits succeed.
+func (q *queue) health() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	switch {
+	case q.closed:
+		return ErrClosed
+	case q.failing:
+		return fmt.Errorf("last commit failed: %w", q.lastErr)
+	}
+	return nil
 }
 
 // flush waits until every record queued before the call is done.

@@ -156,11 +156,17 @@ func TestFailedBatchRetried(t *testing.T) {
 	if s.Stats().BatchErrors == 0 {
 		t.Error("BatchErrors = 0 after a failed commit")
 	}
+	if err := s.Healthy(); err == nil || !strings.Contains(err.Error(), "latest") {
+		t.Errorf("Healthy() = %v while commits fail", err)
+	}
 	if _, err := db.Exec(`ALTER TABLE latest_away RENAME TO latest`); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the retried batch", func() bool { return s.Stats().RecordsWritten == 10 })
 	countRaw(t, s, 10)
+	if err := s.Healthy(); err != nil {
+		t.Errorf("Healthy() = %v after the retry succeeded", err)
+	}
 }
 
 func TestCloseReportsLostRecords(t *testing.T) {

@@ -49,3 +49,8 @@ func (s *Store) Stats() Stats {
 		RowsPruned:        s.stats.pruned.Load(),
 	}
 }
+
+// Healthy reports whether the store takes writes: nil while commits
+// succeed, the last commit error while they fail, ErrClosed after Close.
+// It does not force a commit.
+func (s *Store) Healthy() error { return s.q.health() }
