@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/vantageprobe/vantage/probes"
@@ -37,7 +38,13 @@ type Record struct {
 	// Detail is the kind-specific detail as JSON (HTTP version and
 	// redirects, TLS subject/issuer/SANs, DNS answers …), or nil.
 	Detail []byte
+	// Screenshot is a PNG of a browser check (written, and read back only
+	// through Store.Screenshot), or nil.
+	Screenshot []byte
 }
+
+// ErrNotFound says that what was asked for is not stored.
+var ErrNotFound = errors.New("not found")
 
 // NewID returns a fresh record id: 32 hex digits, time-ordered like a
 // UUIDv7 (48 bits of Unix milliseconds, then 80 random bits), so that ids
@@ -66,6 +73,9 @@ type Store interface {
 	// Rollups returns the aggregates of one check (all regions when
 	// q.Region is empty, merged per bucket) at resolution q.Res, oldest first.
 	Rollups(ctx context.Context, q RollupQuery) ([]Rollup, error)
+	// Screenshot returns the PNG stored with result id, or an error
+	// wrapping ErrNotFound.
+	Screenshot(ctx context.Context, id string) ([]byte, error)
 	// Close flushes the queue and closes the store.
 	Close() error
 }

@@ -21,6 +21,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/checks", s.listChecks)
 	mux.HandleFunc("GET /api/v1/checks/{name}", s.getCheck)
 	mux.HandleFunc("GET /api/v1/checks/{name}/results", s.checkResults)
+	mux.HandleFunc("GET /api/v1/results/{id}/screenshot", s.screenshot)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -253,6 +254,24 @@ func parseQuery(r *http.Request, check string) (results.Query, error) {
 		return q, errors.New("since must be before until")
 	}
 	return q, nil
+}
+
+// screenshot serves the PNG a browser check stored with a result.
+func (s *Server) screenshot(w http.ResponseWriter, r *http.Request) {
+	png, err := s.store.Screenshot(r.Context(), r.PathValue("id"))
+	switch {
+	case errors.Is(err, results.ErrNotFound):
+		writeError(w, http.StatusNotFound, fmt.Errorf("no screenshot for result %q", r.PathValue("id")))
+		return
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Content-Length", strconv.Itoa(len(png)))
+	w.Header().Set("Cache-Control", "private, max-age=86400, immutable")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(png)
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {

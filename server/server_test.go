@@ -183,6 +183,25 @@ func TestServeEndToEnd(t *testing.T) {
 	e.get(t, "/healthz", 200, nil)
 	e.get(t, "/readyz", 200, nil)
 	e.get(t, "/", 200, nil)
+
+	png := []byte("\x89PNG\r\n\x1a\nscreenshot")
+	rec := results.Record{ID: results.NewID(), Check: "good", Region: "local", Kind: "browser", Started: time.Now().UTC(), OK: false, Screenshot: png}
+	if err := e.srv.Store().Write(t.Context(), rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Store().Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(e.base + "/api/v1/results/" + rec.ID + "/screenshot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" || string(body) != string(png) {
+		t.Fatalf("screenshot: %d %s %q", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	e.get(t, "/api/v1/results/nope/screenshot", 404, &apiErr)
 }
 
 func TestReloadAndDurableShutdown(t *testing.T) {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -218,4 +219,21 @@ func ceilUnix(t time.Time) int64 {
 		return t.Unix() + 1
 	}
 	return t.Unix()
+}
+
+// Screenshot returns the PNG stored with the result id, or an error
+// wrapping results.ErrNotFound.
+func (s *Store) Screenshot(ctx context.Context, id string) ([]byte, error) {
+	if s.closed() {
+		return nil, fmt.Errorf("read screenshot: %w", ErrClosed)
+	}
+	var png []byte
+	err := s.rdb.QueryRowContext(ctx, `SELECT png FROM screenshots WHERE id = ?`, id).Scan(&png)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("screenshot of result %q: %w", id, results.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read screenshot: %w", err)
+	}
+	return png, nil
 }

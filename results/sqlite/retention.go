@@ -19,7 +19,9 @@ const (
 		WHERE check_name = ?1 AND region = ?2 AND started < ?3 LIMIT ?4)`
 	pruneRollupSQL = `DELETE FROM %[1]s WHERE check_name = ?1 AND region = ?2 AND bucket_start IN (
 		SELECT bucket_start FROM %[1]s WHERE check_name = ?1 AND region = ?2 AND bucket_start < ?3 LIMIT ?4)`
-	pruneLatestSQL = `DELETE FROM latest WHERE started < ?`
+	pruneLatestSQL      = `DELETE FROM latest WHERE started < ?`
+	pruneScreenshotsSQL = `DELETE FROM screenshots WHERE id IN (SELECT id FROM screenshots
+		WHERE check_name = ?1 AND region = ?2 AND started < ?3 LIMIT ?4)`
 )
 
 // pair is one check × region.
@@ -53,6 +55,7 @@ func (s *Store) Prune(ctx context.Context) (deleted int64, err error) {
 		cutoff int64
 	}{
 		{pruneResultsSQL, rawCut.UnixNano()},
+		{pruneScreenshotsSQL, rawCut.UnixNano()},
 		{fmt.Sprintf(pruneRollupSQL, "rollup_minute"), results.Minute.BucketStart(rawCut).Unix()},
 		{fmt.Sprintf(pruneRollupSQL, "rollup_day"), dayCut.Unix()},
 	}

@@ -139,6 +139,9 @@ func (s *Store) writeBatch(ctx context.Context, batch []entry) (dups int, err er
 	if err != nil {
 		return 0, fmt.Errorf("write batch: %w", err)
 	}
+	if err := insertScreenshots(ctx, tx, added); err != nil {
+		return 0, fmt.Errorf("write batch: %w", err)
+	}
 	for _, res := range []results.Resolution{results.Minute, results.Day} {
 		if err := upsertRollups(ctx, tx, res, aggregate(added, res)); err != nil {
 			return 0, fmt.Errorf("write batch: %w", err)
@@ -176,6 +179,27 @@ func insertRecords(ctx context.Context, tx *sql.Tx, batch []entry) ([]*results.R
 		}
 	}
 	return added, nil
+}
+
+// insertScreenshots stores the screenshots of the new records.
+func insertScreenshots(ctx context.Context, tx *sql.Tx, recs []*results.Record) error {
+	var stmt *sql.Stmt
+	for _, r := range recs {
+		if len(r.Screenshot) == 0 {
+			continue
+		}
+		if stmt == nil {
+			var err error
+			if stmt, err = tx.PrepareContext(ctx, `INSERT INTO screenshots (id, check_name, region, started, png) VALUES (?, ?, ?, ?, ?)`); err != nil {
+				return fmt.Errorf("prepare screenshot insert: %w", err)
+			}
+			defer stmt.Close()
+		}
+		if _, err := stmt.ExecContext(ctx, r.ID, r.Check, r.Region, r.Started.UnixNano(), r.Screenshot); err != nil {
+			return fmt.Errorf("insert screenshot of %s: %w", r.ID, err)
+		}
+	}
+	return nil
 }
 
 // updateLatest upserts the newest of recs per check × region into the

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -291,5 +292,37 @@ func testConcurrentReadWrite(t *testing.T, open Opener) {
 	}
 	if n := results.Sum(rs).Total; n != writers*perWriter {
 		t.Errorf("rollups count %d records, want %d", n, writers*perWriter)
+	}
+}
+
+func testScreenshots(t *testing.T, open Opener) {
+	s := open(t)
+	t0 := base().Add(7 * time.Hour)
+	png := []byte("\x89PNG\r\n\x1a\nfake image bytes")
+	a := simple("shot-1", "journey", "eu", t0, time.Second)
+	a.Screenshot = png
+	b := simple("shot-2", "journey", "eu", t0.Add(time.Minute), time.Second)
+	write(t, s, a, b)
+	retried := a
+	retried.Screenshot = []byte("other")
+	write(t, s, retried) // a duplicate keeps the first screenshot
+
+	got, err := s.Screenshot(t.Context(), "shot-1")
+	if err != nil || string(got) != string(png) {
+		t.Fatalf("Screenshot(shot-1) = %q, %v; want the stored PNG", got, err)
+	}
+	for _, id := range []string{"shot-2", "no-such-result"} {
+		if _, err := s.Screenshot(t.Context(), id); !errors.Is(err, results.ErrNotFound) {
+			t.Errorf("Screenshot(%s) error = %v, want ErrNotFound", id, err)
+		}
+	}
+	recs, err := s.Results(t.Context(), results.Query{Check: "journey"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.Screenshot != nil {
+			t.Errorf("Results loads screenshot bytes of %s; they are read through Screenshot only", r.ID)
+		}
 	}
 }

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) results.Store) {
 		{"WriteAfterClose", testWriteAfterClose},
 		{"CloseFlushes", testCloseFlushes},
 		{"ConcurrentReadWrite", testConcurrentReadWrite},
+		{"Screenshots", testScreenshots},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
