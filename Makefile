@@ -15,10 +15,18 @@ all: build
 build:
 	$(GO) build -o vantage ./cmd/vantage
 
-# deps installs the system packages the tests need. Nothing is needed yet
-# beyond Go itself; later slices add Chromium, promtool, … here.
+# sudo when not root (CI runs as root).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# deps installs the system packages the tests need: Chromium for the
+# browser checks (Debian package "chromium").
 deps:
 	@command -v $(GO) >/dev/null || { echo "go is not on PATH" >&2; exit 1; }
+	@if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then \
+		echo "installing chromium (browser checks and their tests need it)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || { echo "chromium is missing and could not be installed" >&2; exit 1; }
 
 fmt-check:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*')); \
