@@ -33,6 +33,7 @@ const (
 type Config struct {
 	Server   Server   `yaml:"server"`
 	Storage  Storage  `yaml:"storage"`
+	Browser  Browser  `yaml:"browser"`
 	Defaults Defaults `yaml:"defaults"`
 	Checks   []Check  `yaml:"checks"`
 }
@@ -42,6 +43,19 @@ type Server struct {
 	Listen string `yaml:"listen"` // default 127.0.0.1:8080
 	// AdminListen, when set, serves POST /-/reload (default: no admin listener).
 	AdminListen string `yaml:"admin_listen"`
+}
+
+// Browser configures the shared Chromium of the browser checks. It comes
+// from the deploy-time config only; nothing in the API can change it.
+type Browser struct {
+	ExecPath       string `yaml:"exec_path"`       // default: chromium, chromium-browser or google-chrome on PATH
+	MaxConcurrency int    `yaml:"max_concurrency"` // concurrent browser runs, default 2
+	MemoryLimitMB  int    `yaml:"memory_limit_mb"` // restart Chromium above this RSS, default 1024
+}
+
+// Options turns the config into the browser's options.
+func (b Browser) Options() probes.BrowserOptions {
+	return probes.BrowserOptions{ExecPath: b.ExecPath, MaxConcurrency: b.MaxConcurrency, MemoryLimit: int64(b.MemoryLimitMB) << 20}
 }
 
 // Storage configures the results database.
@@ -68,11 +82,12 @@ type Check struct {
 	Interval time.Duration `yaml:"interval"`
 	Timeout  time.Duration `yaml:"timeout"`
 	// HideTarget keeps the target (URL, address) out of the API.
-	HideTarget bool             `yaml:"hide_target"`
-	HTTP       *probes.HTTPSpec `yaml:"http"`
-	TCP        *probes.TCPSpec  `yaml:"tcp"`
-	DNS        *probes.DNSSpec  `yaml:"dns"`
-	TLS        *probes.TLSSpec  `yaml:"tls"`
+	HideTarget bool                `yaml:"hide_target"`
+	HTTP       *probes.HTTPSpec    `yaml:"http"`
+	TCP        *probes.TCPSpec     `yaml:"tcp"`
+	DNS        *probes.DNSSpec     `yaml:"dns"`
+	TLS        *probes.TLSSpec     `yaml:"tls"`
+	Browser    *probes.BrowserSpec `yaml:"browser"`
 }
 
 // Kind returns the kind of the check's probe block ("" when none is set).
@@ -86,6 +101,8 @@ func (c Check) Kind() probes.Kind {
 		return probes.KindDNS
 	case c.TLS != nil:
 		return probes.KindTLS
+	case c.Browser != nil:
+		return probes.KindBrowser
 	}
 	return ""
 }
@@ -101,13 +118,18 @@ func (c Check) Target() string {
 		return c.DNS.Name + " @" + c.DNS.Server
 	case c.TLS != nil:
 		return c.TLS.Address
+	case c.Browser != nil:
+		return c.Browser.URL
 	}
 	return ""
 }
 
-// Prober builds the check's prober.
-func (c Check) Prober() (probes.Prober, error) {
+// Prober builds the check's prober; browser checks run in b, which may be
+// nil when the config has no browser check.
+func (c Check) Prober(b *probes.Browser) (probes.Prober, error) {
 	switch {
+	case c.Browser != nil:
+		return probes.NewBrowserProber(*c.Browser, b)
 	case c.HTTP != nil:
 		return probes.NewHTTP(*c.HTTP)
 	case c.TCP != nil:
@@ -287,6 +309,12 @@ func (c *Config) validateServer(pos Positions) []Problem {
 	if c.Server.AdminListen != "" && c.Server.AdminListen == c.Server.Listen {
 		at("server.admin_listen", "must differ from server.listen")
 	}
+	if c.Browser.MaxConcurrency < 0 {
+		at("browser.max_concurrency", "must not be negative (0 means the default, 2)")
+	}
+	if c.Browser.MemoryLimitMB < 0 {
+		at("browser.memory_limit_mb", "must not be negative (0 means the default, 1024)")
+	}
 	r := &c.Storage.Retention
 	if r.Raw == 0 {
 		r.Raw = DefaultRawRetention
@@ -328,7 +356,7 @@ func (c *Config) validateCheck(pos Positions, path string, ch *Check) []Problem 
 	blocks := setBlocks(ch)
 	switch len(blocks) {
 	case 0:
-		at(path, "needs exactly one probe block: http, tcp, dns or tls")
+		at(path, "needs exactly one probe block: http, tcp, dns, tls or browser")
 		return ps
 	case 1:
 	default:
@@ -345,8 +373,8 @@ func (c *Config) validateCheck(pos Positions, path string, ch *Check) []Problem 
 		}
 		at(p, msg)
 	}
-	if err == nil {
-		if _, err := ch.Prober(); err != nil {
+	if err == nil && ch.Browser == nil { // a browser prober needs the browser, which validation does not start
+		if _, err := ch.Prober(nil); err != nil {
 			at(kindPath, err.Error())
 		}
 	}
@@ -358,7 +386,7 @@ func setBlocks(ch *Check) []string {
 	for _, b := range []struct {
 		name string
 		set  bool
-	}{{"http", ch.HTTP != nil}, {"tcp", ch.TCP != nil}, {"dns", ch.DNS != nil}, {"tls", ch.TLS != nil}} {
+	}{{"http", ch.HTTP != nil}, {"tcp", ch.TCP != nil}, {"dns", ch.DNS != nil}, {"tls", ch.TLS != nil}, {"browser", ch.Browser != nil}} {
 		if b.set {
 			out = append(out, b.name)
 		}
@@ -376,6 +404,8 @@ func validateSpec(ch *Check) error {
 		return ch.DNS.Validate()
 	case ch.TLS != nil:
 		return ch.TLS.Validate()
+	case ch.Browser != nil:
+		return ch.Browser.Validate()
 	}
 	return nil
 }

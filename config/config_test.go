@@ -76,7 +76,7 @@ checks:
 		`vantage.yaml:11:11: checks[2].name: "Bad Name" must be 1-63 characters of a-z, 0-9, _ and -`,
 		`vantage.yaml:12:36: checks[2].dns.type: "AXFR" is not a supported DNS type (A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, CAA, PTR)`,
 		`vantage.yaml:15:10: checks[3].tls: a check has exactly one probe block, this one already has tcp`,
-		`vantage.yaml:16:5: checks[4]: needs exactly one probe block: http, tcp, dns or tls`,
+		`vantage.yaml:16:5: checks[4]: needs exactly one probe block: http, tcp, dns, tls or browser`,
 		`vantage.yaml:18:5: checks[5]: unknown key "intervl" (did you mean "interval"?)`,
 		`vantage.yaml:19:17: checks[5].http.url: "ftp://x/": scheme must be http or https`,
 		`vantage.yaml:21:20: checks[6].tls.address: "example.com" is not host:port`,
@@ -143,5 +143,40 @@ func TestTimeoutDefaultsToInterval(t *testing.T) {
 	}
 	if c := cfg.Checks[0]; c.Timeout != 5*time.Second {
 		t.Fatalf("timeout %s, want the 5s interval (default 10s would exceed it)", c.Timeout)
+	}
+}
+
+func TestBrowserCheck(t *testing.T) {
+	src := `browser: {max_concurrency: 3, memory_limit_mb: 512}
+checks:
+  - name: journey
+    timeout: 30s
+    browser:
+      url: https://shop.example/
+      viewport: {width: 800, height: 600}
+      steps:
+        - click: "#buy"
+        - type: {selector: "#email", text: "${SHOP_USER}"}
+        - assert_text: {selector: "#msg", matches: "^Thanks"}
+        - wait: 500ms
+      expect: {no_js_errors: false, max_lcp: 2.5s}
+      screenshot: always
+`
+	cfg, err := config.Parse("v.yaml", []byte(src), env(map[string]string{"SHOP_USER": "probe@example.com"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := cfg.Checks[0].Browser
+	if cfg.Checks[0].Kind() != probes.KindBrowser || len(b.Steps) != 4 || b.Steps[1].Type.Text.Reveal() != "probe@example.com" ||
+		b.Steps[3].Wait != 500*time.Millisecond || b.Expect.MaxLCP != 2500*time.Millisecond || *b.Expect.NoJSErrors {
+		t.Fatalf("browser check = %+v", b)
+	}
+	if o := cfg.Browser.Options(); o.MaxConcurrency != 3 || o.MemoryLimit != 512<<20 {
+		t.Fatalf("browser options %+v", o)
+	}
+	bad := "checks:\n  - name: j\n    browser:\n      url: https://x/\n      steps:\n        - {click: a, navigate: \"file:///etc/passwd\"}\n"
+	_, err = config.Parse("v.yaml", []byte(bad), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "v.yaml:6:11: checks[0].browser.steps[0]") {
+		t.Fatalf("a step with two actions: %v", err)
 	}
 }

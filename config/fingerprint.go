@@ -58,7 +58,7 @@ func writeValue(h hash.Hash, v reflect.Value) {
 		}
 	case reflect.Map:
 		keys := v.MapKeys()
-		slices.SortFunc(keys, func(a, b reflect.Value) int { return cmpString(a.String(), b.String()) })
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
 		fmt.Fprintf(h, "m%d", len(keys))
 		for _, k := range keys {
 			writeValue(h, k)
@@ -93,14 +93,4 @@ func writeFile(h hash.Hash, path string) {
 	}
 	fmt.Fprintf(h, "c%d:", len(b))
 	h.Write(b)
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

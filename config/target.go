@@ -22,6 +22,8 @@ type TargetOptions struct {
 	Insecure     bool
 	IPVersion    string // 4, 6 or ""
 	NoFollow     bool
+	Type         string // "" (from the scheme) or "browser" for an http(s) URL
+	Screenshot   bool   // browser: always take a screenshot
 }
 
 // ParseTarget turns a target URL into a check named "adhoc":
@@ -40,8 +42,20 @@ func ParseTarget(target string, o TargetOptions) (Check, error) {
 	if err := ipv.UnmarshalText([]byte(o.IPVersion)); err != nil {
 		return c, fmt.Errorf("--ip: %w", err)
 	}
+	switch o.Type {
+	case "", "browser":
+	default:
+		return c, fmt.Errorf("--type %q: want browser (or leave it out: the scheme decides)", o.Type)
+	}
+	if o.Type == "browser" && u.Scheme != "http" && u.Scheme != "https" {
+		return c, fmt.Errorf("target %q: a browser check needs an http:// or https:// URL", target)
+	}
 	switch strings.ToLower(u.Scheme) {
 	case "http", "https":
+		if o.Type == "browser" {
+			c.Browser, err = browserTarget(target, o)
+			break
+		}
 		c.HTTP, err = httpTarget(target, ipv, o)
 	case "tcp":
 		c.TCP, err = tcpTarget(u, ipv, o)
@@ -92,6 +106,16 @@ func httpTarget(target string, ipv probes.IPVersion, o TargetOptions) (*probes.H
 	if o.ExpectBody != "" {
 		if err := s.Expect.Body.UnmarshalText([]byte(o.ExpectBody)); err != nil {
 			return nil, fmt.Errorf("--expect-body: %w", err)
+		}
+	}
+	return s, nil
+}
+
+func browserTarget(target string, o TargetOptions) (*probes.BrowserSpec, error) {
+	s := &probes.BrowserSpec{URL: target}
+	if o.Screenshot {
+		if err := s.Screenshot.UnmarshalText([]byte("always")); err != nil {
+			return nil, err
 		}
 	}
 	return s, nil

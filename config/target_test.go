@@ -90,7 +90,7 @@ func FuzzParseTarget(f *testing.F) {
 		if c.Kind() == "" {
 			t.Fatalf("no probe block for %q", target)
 		}
-		if _, err := c.Prober(); err != nil && !strings.Contains(err.Error(), "resolv.conf") {
+		if _, err := c.Prober(nil); err != nil && !strings.Contains(err.Error(), "resolv.conf") {
 			t.Fatalf("valid target %q does not build: %v", target, err)
 		}
 	})

@@ -46,6 +46,15 @@ checks:
     http:
       url: {{q (print .T.HTTPS "/api/health")}}
       tls_config: {ca_file: {{q .T.CAFile}}}
+  - name: shop-journey
+    interval: 15s
+    timeout: 10s
+    browser:
+      url: {{q (print .T.HTTP "/")}}
+      steps:
+        - type: {selector: "#email", text: "demo@example.com"}
+        - click: "#buy"
+        - assert_text: {selector: "#msg", matches: "^Thanks, demo@example.com$"}
 `))
 
 // Config renders the demo config for targets t and decodes it. It also

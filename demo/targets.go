@@ -75,6 +75,10 @@ func (t *Targets) serveHTTP(ln net.Listener, h http.Handler) {
 // apiHandler serves the three HTTP targets.
 func apiHandler() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, shopPage)
+	})
 	mux.HandleFunc("/api/health", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, `{"status":"ok","version":"1.4.2"}`)
@@ -92,6 +96,15 @@ func apiHandler() http.Handler {
 	})
 	return mux
 }
+
+// shopPage is the page the demo's browser check walks through.
+const shopPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Demo shop</title>
+<style>body{font:16px system-ui,sans-serif;margin:2rem}#msg{color:#0a6b2d}</style></head>
+<body><h1>Demo shop</h1><p>One very useful item.</p>
+<label>Email <input id="email" type="email"></label>
+<button id="buy" onclick="document.getElementById('msg').textContent='Thanks, '+document.getElementById('email').value">Buy</button>
+<p id="msg"></p></body></html>`
 
 func wait(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)

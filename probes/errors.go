@@ -32,7 +32,16 @@ var (
 	ErrTooSlow          = errors.New("too slow")
 	ErrDNSRcode         = errors.New("unexpected dns rcode")
 	ErrDNSAnswer        = errors.New("unexpected dns answer")
+	ErrBrowserStep      = errors.New("browser step failed")
+	ErrJSError          = errors.New("javascript error")
+	ErrFailedRequest    = errors.New("failed request")
+	ErrBlockedURL       = errors.New("blocked url")
+	ErrSlowVitals       = errors.New("web vitals over limit")
 )
+
+// ErrNoBrowser means no Chromium executable was found. It is an error of the
+// prober (a bad install), never a failure of the target.
+var ErrNoBrowser = errors.New("no browser")
 
 // classes maps each sentinel to its class name (metrics label values, JSON).
 var classes = []struct {
@@ -56,6 +65,11 @@ var classes = []struct {
 	{ErrTooSlow, "too_slow"},
 	{ErrDNSRcode, "dns_rcode"},
 	{ErrDNSAnswer, "dns_answer"},
+	{ErrBlockedURL, "blocked_url"},
+	{ErrBrowserStep, "step"},
+	{ErrJSError, "js_error"},
+	{ErrFailedRequest, "failed_request"},
+	{ErrSlowVitals, "vitals"},
 	{ErrProtocol, "protocol"},
 }
 

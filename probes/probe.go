@@ -15,10 +15,11 @@ type Kind string
 
 // The probe kinds.
 const (
-	KindHTTP Kind = "http"
-	KindTCP  Kind = "tcp"
-	KindDNS  Kind = "dns"
-	KindTLS  Kind = "tls"
+	KindHTTP    Kind = "http"
+	KindTCP     Kind = "tcp"
+	KindDNS     Kind = "dns"
+	KindTLS     Kind = "tls"
+	KindBrowser Kind = "browser"
 )
 
 // Prober runs one check.
@@ -73,10 +74,11 @@ type Result struct {
 	Phases  Phases
 	TraceID string // W3C trace id sent in traceparent (HTTP), or ""
 
-	HTTP *HTTPDetail
-	TLS  *TLSDetail
-	DNS  *DNSDetail
-	TCP  *TCPDetail
+	HTTP    *HTTPDetail
+	TLS     *TLSDetail
+	DNS     *DNSDetail
+	TCP     *TCPDetail
+	Browser *BrowserDetail
 }
 
 // fail marks r failed with err.

@@ -25,10 +25,11 @@ type Report struct {
 // ReportDetail holds the kind-specific blocks; only the block of the
 // probe's kind is present.
 type ReportDetail struct {
-	HTTP *HTTPReport `json:"http,omitempty"`
-	TLS  *TLSReport  `json:"tls,omitempty"`
-	DNS  *DNSReport  `json:"dns,omitempty"`
-	TCP  *TCPReport  `json:"tcp,omitempty"`
+	HTTP    *HTTPReport    `json:"http,omitempty"`
+	TLS     *TLSReport     `json:"tls,omitempty"`
+	DNS     *DNSReport     `json:"dns,omitempty"`
+	TCP     *TCPReport     `json:"tcp,omitempty"`
+	Browser *BrowserReport `json:"browser,omitempty"`
 }
 
 // HTTPReport is the http block of a Report.
@@ -66,6 +67,32 @@ type DNSReport struct {
 type TCPReport struct {
 	RemoteAddr    string `json:"remote_addr"`
 	ReceivedBytes int    `json:"received_bytes"`
+}
+
+// BrowserReport is the browser block of a Report. The screenshot itself is
+// not in it, only whether one was taken.
+type BrowserReport struct {
+	FinalURL          string       `json:"final_url"`
+	DOMContentLoaded  float64      `json:"dom_content_loaded_seconds"`
+	Load              float64      `json:"load_seconds"`
+	TTFB              float64      `json:"ttfb_seconds"`
+	FCP               float64      `json:"fcp_seconds"`
+	LCP               float64      `json:"lcp_seconds"`
+	CLS               float64      `json:"cls"`
+	Steps             []StepReport `json:"steps"`
+	Requests          int          `json:"requests"`
+	Bytes             int64        `json:"bytes"`
+	JSErrors          []string     `json:"js_errors"`
+	FailedRequests    []string     `json:"failed_requests"`
+	Screenshot        bool         `json:"screenshot"`
+	ScreenshotDropped bool         `json:"screenshot_dropped,omitempty"`
+}
+
+// StepReport is one step of a BrowserReport.
+type StepReport struct {
+	Name     string  `json:"name"`
+	Duration float64 `json:"duration_seconds"`
+	Error    string  `json:"error,omitempty"`
 }
 
 // PhaseSeconds returns the phases as seconds keyed by phase name.
@@ -109,6 +136,9 @@ func (r Result) Detail() ReportDetail {
 	}
 	if t := r.TCP; t != nil {
 		d.TCP = &TCPReport{t.RemoteAddr, t.Received}
+	}
+	if b := r.Browser; b != nil {
+		d.Browser = b.report()
 	}
 	return d
 }

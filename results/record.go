@@ -130,6 +130,9 @@ func FromResult(check, region string, r probes.Result) Record {
 	if r.DNS != nil {
 		rec.DNSRcode = r.DNS.Rcode
 	}
+	if r.Browser != nil {
+		rec.Screenshot = r.Browser.Screenshot
+	}
 	if d := r.Detail(); d != (probes.ReportDetail{}) {
 		rec.Detail, _ = json.Marshal(d) // plain structs: cannot fail
 	}

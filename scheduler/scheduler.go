@@ -228,8 +228,13 @@ func (s *Scheduler) run(j Job, off time.Duration, g *guard) {
 	}
 	if err != nil {
 		s.stats.errors.Add(1)
-		s.opts.Logger.Error("probe could not run", "check", j.Check, "region", j.Region, "err", err)
+		if !g.broken.Swap(true) {
+			s.opts.Logger.Error("probe could not run", "check", j.Check, "region", j.Region, "err", err)
+		}
 		return
+	}
+	if g.broken.Swap(false) {
+		s.opts.Logger.Info("probe runs again", "check", j.Check, "region", j.Region)
 	}
 	s.stats.runs.Add(1)
 	run := Run{Check: j.Check, Region: j.Region, Planned: planned, Lag: lag, Result: res}
@@ -244,6 +249,7 @@ func (s *Scheduler) run(j Job, off time.Duration, g *guard) {
 type guard struct {
 	running     atomic.Bool
 	overrunning atomic.Bool  // the last run was skipped (logged once until a run is on time)
+	broken      atomic.Bool  // the prober could not run (logged once until it runs)
 	last        atomic.Int64 // the latest slot run, unix nanos
 }
 

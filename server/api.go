@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vantageprobe/vantage/config"
@@ -106,7 +107,7 @@ func describe(c config.Check, latest []results.Record, now time.Time) checkJSON 
 		}
 		j.Regions = append(j.Regions, regionJSON{Region: rec.Region, State: st, LastResult: &rep})
 	}
-	slices.SortFunc(j.Regions, func(a, b regionJSON) int { return cmpStr(a.Region, b.Region) })
+	slices.SortFunc(j.Regions, func(a, b regionJSON) int { return strings.Compare(a.Region, b.Region) })
 	return j
 }
 
@@ -131,16 +132,6 @@ func report(c config.Check, rec results.Record) probes.Report {
 	}
 	rep.TLS, rep.DNS, rep.TCP = nil, nil, nil
 	return rep
-}
-
-func cmpStr(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (s *Server) listChecks(w http.ResponseWriter, r *http.Request) {

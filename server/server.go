@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vantageprobe/vantage/config"
+	"github.com/vantageprobe/vantage/probes"
 	"github.com/vantageprobe/vantage/results"
 	"github.com/vantageprobe/vantage/results/sqlite"
 	"github.com/vantageprobe/vantage/scheduler"
@@ -40,14 +41,16 @@ type Options struct {
 
 // Server is a running Vantage server.
 type Server struct {
-	opts    Options
-	log     *slog.Logger
-	store   *sqlite.Store
-	sched   *scheduler.Scheduler
-	checks  atomic.Pointer[checkSet]
-	ready   atomic.Bool
-	reload  sync.Mutex
-	started time.Time
+	opts      Options
+	log       *slog.Logger
+	store     *sqlite.Store
+	sched     *scheduler.Scheduler
+	checks    atomic.Pointer[checkSet]
+	browser   *probes.Browser // started on the first browser check; nil until then
+	noBrowser error           // why there is no browser, when Chromium is missing
+	ready     atomic.Bool
+	reload    sync.Mutex
+	started   time.Time
 }
 
 // checkSet is the current config's checks, replaced whole on reload.
@@ -96,6 +99,9 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		if s.sched != nil {
 			_ = s.sched.Shutdown(ctx)
 		}
+		if s.browser != nil {
+			_ = s.browser.Close()
+		}
 		_ = store.Close()
 		return nil, err
 	}
@@ -106,7 +112,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 func (s *Server) apply(cfg *config.Config) error {
 	jobs := make([]scheduler.Job, 0, len(cfg.Checks))
 	for _, c := range cfg.Checks {
-		p, err := c.Prober()
+		p, err := s.prober(cfg, c)
 		if err != nil {
 			return fmt.Errorf("check %s: %w", c.Name, err)
 		}
@@ -121,6 +127,35 @@ func (s *Server) apply(cfg *config.Config) error {
 	s.checks.Store(newCheckSet(cfg))
 	return nil
 }
+
+// prober builds c's prober. Browser checks share one Chromium, started
+// with the first of them; when Chromium is missing, their runs fail as
+// "probe could not run" and every other check keeps working.
+func (s *Server) prober(cfg *config.Config, c config.Check) (probes.Prober, error) {
+	if c.Browser == nil {
+		return c.Prober(nil)
+	}
+	if s.browser == nil && s.noBrowser == nil {
+		s.browser, s.noBrowser = probes.NewBrowser(withLogger(cfg.Browser.Options(), s.log))
+		if s.noBrowser != nil {
+			s.log.Error("browser checks cannot run", "err", s.noBrowser)
+		}
+	}
+	if s.noBrowser != nil {
+		return brokenProber{s.noBrowser}, nil
+	}
+	return c.Prober(s.browser)
+}
+
+func withLogger(o probes.BrowserOptions, l *slog.Logger) probes.BrowserOptions {
+	o.Logger = l
+	return o
+}
+
+// brokenProber stands in for a prober that cannot run at all.
+type brokenProber struct{ err error }
+
+func (b brokenProber) Probe(context.Context) (probes.Result, error) { return probes.Result{}, b.err }
 
 // Reload re-reads the config file. An invalid file is rejected with its
 // problems (returned, for the caller to log or answer) and the running
@@ -212,6 +247,9 @@ func (s *Server) close(ctx context.Context) error {
 	gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownGrace)
 	defer cancel()
 	err := s.sched.Shutdown(gctx)
+	if s.browser != nil {
+		err = errors.Join(err, s.browser.Close())
+	}
 	return errors.Join(err, s.store.Close())
 }
 

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -19,13 +20,14 @@ func (h *headerFlags) String() string     { return strings.Join(*h, ", ") }
 func (h *headerFlags) Set(v string) error { *h = append(*h, v); return nil }
 
 type checkFlags struct {
-	timeout  time.Duration
-	count    int
-	interval time.Duration
-	json     bool
-	format   string
-	opts     config.TargetOptions
-	headers  headerFlags
+	timeout    time.Duration
+	count      int
+	interval   time.Duration
+	json       bool
+	format     string
+	opts       config.TargetOptions
+	headers    headerFlags
+	screenshot string
 }
 
 func (f *checkFlags) register(fs *flag.FlagSet) {
@@ -43,6 +45,8 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.opts.Insecure, "insecure", false, "do not verify TLS certificates")
 	fs.StringVar(&f.opts.IPVersion, "ip", "", "IP `version`: 4 or 6 (default: either, IPv4 preferred)")
 	fs.BoolVar(&f.opts.NoFollow, "no-follow", false, "do not follow HTTP redirects")
+	fs.StringVar(&f.opts.Type, "type", "", "`browser`: load an http(s) URL in headless Chromium (timings, Web Vitals, errors)")
+	fs.StringVar(&f.screenshot, "screenshot", "", "with --type browser: write a PNG screenshot of the page to `FILE`")
 }
 
 const checkUsage = `Usage: vantage check TARGET [flags]
@@ -54,6 +58,8 @@ Targets:
   tcp://HOST:PORT                      TCP connect (with --data / --expect-body: a dialogue)
   tls://HOST:PORT                      TLS handshake, certificate chain and expiry
   dns://SERVER[:PORT]/NAME?type=TYPE   DNS query (RFC 4501); dns:NAME asks /etc/resolv.conf's server
+  --type browser http(s)://…           the page in headless Chromium: navigation timing, Web Vitals,
+                                       JS errors, failed requests (--screenshot FILE saves a PNG)
 
 Exit codes: 0 every probe passed (degraded counts as passed), 1 a probe failed,
 2 usage error. With --format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
@@ -75,6 +81,10 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		f.format = "json"
 	}
 	f.opts.Headers = f.headers
+	f.opts.Screenshot = f.screenshot != ""
+	if f.opts.Type == "browser" && !flagSet(fs, "timeout") {
+		f.timeout = 30 * time.Second // a page and its resources take longer than one request
+	}
 	out, err := newPrinter(f.format, stdout, stderr)
 	if err == nil {
 		err = f.validate(rest)
@@ -82,15 +92,31 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return out.usage(err)
 	}
-	check, err := config.ParseTarget(rest[0], f.opts)
-	var prober probes.Prober
-	if err == nil {
-		prober, err = check.Prober()
+	if f.screenshot != "" && f.opts.Type != "browser" {
+		return out.usage(fmt.Errorf("--screenshot needs --type browser"))
 	}
+	check, err := config.ParseTarget(rest[0], f.opts)
 	if err != nil {
 		return out.usage(err)
 	}
-	return runProbes(ctx, f, check, prober, out)
+	var browser *probes.Browser
+	if check.Browser != nil {
+		if browser, err = probes.NewBrowser(probes.BrowserOptions{MaxConcurrency: 1}); err != nil {
+			return out.usage(err)
+		}
+		defer browser.Close()
+	}
+	prober, err := check.Prober(browser)
+	if err != nil {
+		return out.usage(err)
+	}
+	code := runProbes(ctx, f, check, prober, out)
+	if f.screenshot != "" && out.lastScreenshot() != nil {
+		if err := os.WriteFile(f.screenshot, out.lastScreenshot(), 0o644); err != nil {
+			return out.usage(fmt.Errorf("write screenshot: %w", err))
+		}
+	}
+	return code
 }
 
 func (f *checkFlags) validate(rest []string) error {
@@ -135,6 +161,13 @@ func runProbes(ctx context.Context, f checkFlags, check config.Check, prober pro
 		out.summary(results)
 	}
 	return out.exitCode(results)
+}
+
+// flagSet reports whether the flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // wait pauses for d or until ctx ends; it reports whether to go on.

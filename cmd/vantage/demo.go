@@ -16,9 +16,11 @@ import (
 const demoUsage = `Usage: vantage demo [--listen ADDR] [--db PATH]
 
 Starts demo targets on 127.0.0.1 (a healthy HTTP API, a slow one, a flaky
-one, a TCP service, a DNS server and a TLS endpoint whose certificate
-expires in 10 days), probes them every few seconds with an embedded config,
-and serves the overview, JSON API and health endpoints. Needs no network.
+one, a TCP service, a DNS server, a TLS endpoint whose certificate expires
+in 10 days and a shop page that a headless-Chromium check buys from),
+probes them every few seconds with an embedded config, and serves the
+overview, JSON API and health endpoints. Needs no network. Without
+Chromium the browser check reports "probe could not run" and the rest works.
 The database is temporary unless --db is given. Stop it with Ctrl-C.
 
 Flags:

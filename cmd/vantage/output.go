@@ -20,6 +20,16 @@ type printer interface {
 	exitCode(rs []probes.Result) int
 	// usage reports an error that stopped the command and returns its exit code.
 	usage(err error) int
+	// lastScreenshot is the screenshot of the last browser result, or nil.
+	lastScreenshot() []byte
+}
+
+// screenshotOf returns r's screenshot, or nil.
+func screenshotOf(r probes.Result) []byte {
+	if r.Browser == nil {
+		return nil
+	}
+	return r.Browser.Screenshot
 }
 
 func newPrinter(format string, stdout, stderr io.Writer) (printer, error) {
@@ -48,7 +58,12 @@ func seconds(d time.Duration) float64 { return d.Seconds() }
 
 // ---- text ----
 
-type textPrinter struct{ w, errw io.Writer }
+type textPrinter struct {
+	w, errw io.Writer
+	shot    []byte
+}
+
+func (p *textPrinter) lastScreenshot() []byte { return p.shot }
 
 func (p *textPrinter) usage(err error) int {
 	fmt.Fprintf(p.errw, "vantage check: %v\n", err)
@@ -84,6 +99,7 @@ func clean(s string) string {
 }
 
 func (p *textPrinter) result(_ config.Check, r probes.Result) {
+	p.shot = screenshotOf(r)
 	var b strings.Builder
 	p.render(&b, r)
 	fmt.Fprint(p.w, cleanLines(b.String()))
@@ -117,12 +133,36 @@ func (p *textPrinter) render(w io.Writer, r probes.Result) {
 		fmt.Fprintf(w, "  expires     %s (%d days), chain %s, verified %t\n",
 			t.NotAfter.Format(time.DateOnly), t.DaysLeft, t.EarliestChainExpiry.Format(time.DateOnly), t.Verified)
 	}
+	if r.Browser != nil {
+		browserDetail(w, r.Browser)
+	}
 	if d := r.DNS; d != nil && d.Rcode != "" {
 		fmt.Fprintf(w, "  dns         %s over %s, %d answers, %d authority, %d additional\n",
 			d.Rcode, d.Transport, len(d.Answers), d.Authority, d.Additional)
 		for _, a := range d.Answers {
 			fmt.Fprintf(w, "    %s\n", a)
 		}
+	}
+}
+
+// browserDetail prints what a browser run measured.
+func browserDetail(w io.Writer, b *probes.BrowserDetail) {
+	fmt.Fprintf(w, "  page        %s\n", b.FinalURL)
+	fmt.Fprintf(w, "  timing      TTFB %s  DOMContentLoaded %s  load %s\n", fmtMS(b.TTFB), fmtMS(b.DOMContentLoaded), fmtMS(b.Load))
+	fmt.Fprintf(w, "  vitals      FCP %s  LCP %s  CLS %.3f\n", fmtMS(b.FCP), fmtMS(b.LCP), b.CLS)
+	fmt.Fprintf(w, "  requests    %d, %d bytes\n", b.Requests, b.Bytes)
+	for i, st := range b.Steps {
+		line := fmt.Sprintf("  step %-6d %-40s %9s", i+1, st.Name, fmtMS(st.Duration))
+		if st.Err != "" {
+			line += "  FAILED: " + st.Err
+		}
+		fmt.Fprintln(w, line)
+	}
+	for _, e := range b.JSErrors {
+		fmt.Fprintf(w, "  js error    %s\n", e)
+	}
+	for _, f := range b.FailedRequests {
+		fmt.Fprintf(w, "  failed      %s\n", f)
 	}
 }
 
@@ -135,6 +175,8 @@ func headline(r probes.Result) string {
 		return fmt.Sprintf("%s  %d answers  %s", r.DNS.Rcode, len(r.DNS.Answers), total)
 	case r.TCP != nil:
 		return fmt.Sprintf("connected to %s  %s", r.TCP.RemoteAddr, total)
+	case r.Browser != nil:
+		return fmt.Sprintf("%d requests  LCP %s  %s", r.Browser.Requests, fmtMS(r.Browser.LCP), total)
 	}
 	return total
 }
@@ -190,6 +232,7 @@ func percentile(ds []time.Duration, p int) time.Duration {
 type jsonPrinter struct{ textPrinter }
 
 func (p *jsonPrinter) result(check config.Check, r probes.Result) {
+	p.shot = screenshotOf(r)
 	b, err := json.Marshal(probes.NewReport(check.Name, r))
 	if err != nil {
 		fmt.Fprintf(p.errw, "vantage check: encode result: %v\n", err)
@@ -210,6 +253,7 @@ type nagiosPrinter struct {
 }
 
 func (p *nagiosPrinter) result(_ config.Check, r probes.Result) { p.last = r }
+func (p *nagiosPrinter) lastScreenshot() []byte                 { return screenshotOf(p.last) }
 func (p *nagiosPrinter) summary([]probes.Result)                {}
 
 func (p *nagiosPrinter) usage(err error) int {
