@@ -6,6 +6,9 @@ import "time"
 // prints and what the API returns as a check's last result. Durations are
 // seconds, times RFC 3339 UTC.
 type Report struct {
+	// ID identifies a stored result (GET /api/v1/results/{id}/screenshot);
+	// empty for an ad-hoc check.
+	ID         string             `json:"id,omitempty"`
 	Check      string             `json:"check"`
 	Region     string             `json:"region,omitempty"`
 	Type       Kind               `json:"type"`

@@ -142,7 +142,7 @@ func FromResult(check, region string, r probes.Result) Record {
 // Report is the record in the JSON form `vantage check --json` prints.
 func (rec Record) Report() probes.Report {
 	rep := probes.Report{
-		Check: rec.Check, Region: rec.Region, Type: rec.Kind, Target: rec.Target,
+		ID: rec.ID, Check: rec.Check, Region: rec.Region, Type: rec.Kind, Target: rec.Target,
 		Started: rec.Started.UTC(), OK: rec.OK, Degraded: rec.Degraded, Error: rec.Error,
 		ErrorClass: rec.ErrorClass, Warning: rec.Warning, Duration: rec.Duration.Seconds(),
 		Phases: rec.Phases.PhaseSeconds(), TraceID: rec.TraceID,

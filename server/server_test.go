@@ -171,7 +171,7 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	var res struct{ Results []map[string]any }
 	e.get(t, "/api/v1/checks/good/results?limit=1", 200, &res)
-	if len(res.Results) != 1 || res.Results[0]["check"] != "good" {
+	if len(res.Results) != 1 || res.Results[0]["check"] != "good" || len(res.Results[0]["id"].(string)) != 32 {
 		t.Fatalf("results %v", res)
 	}
 	var apiErr struct{ Error string }
