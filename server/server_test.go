@@ -29,7 +29,12 @@ type env struct {
 
 func writeConfig(t *testing.T, path, checks string) {
 	t.Helper()
-	src := "storage: {path: results.db}\ndefaults: {interval: 1s, timeout: 500ms}\nchecks:\n" + checks
+	writeConfigWith(t, path, "", checks)
+}
+
+func writeConfigWith(t *testing.T, path, top, checks string) {
+	t.Helper()
+	src := top + "storage: {path: results.db}\ndefaults: {interval: 1s, timeout: 500ms}\nchecks:\n" + checks
 	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -37,9 +42,15 @@ func writeConfig(t *testing.T, path, checks string) {
 
 func start(t *testing.T, checks string) *env {
 	t.Helper()
+	return startWith(t, "", checks)
+}
+
+// startWith runs a server on a config of top-level keys top and checks.
+func startWith(t *testing.T, top, checks string) *env {
+	t.Helper()
 	e := &env{dir: t.TempDir()}
 	e.cfgPath = filepath.Join(e.dir, "vantage.yaml")
-	writeConfig(t, e.cfgPath, checks)
+	writeConfigWith(t, e.cfgPath, top, checks)
 	cfg, err := config.Load(e.cfgPath)
 	if err != nil {
 		t.Fatal(err)
