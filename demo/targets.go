@@ -233,14 +233,9 @@ func (t *Targets) startDNS(context.Context, string) error {
 		}
 		_ = w.WriteMsg(m)
 	})
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, ln, err := listenUDPAndTCP()
 	if err != nil {
-		return fmt.Errorf("listen dns: %w", err)
-	}
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
-		return fmt.Errorf("listen dns tcp: %w", err)
+		return err
 	}
 	t.DNS = pc.LocalAddr().String()
 	for _, srv := range []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}} {
@@ -251,6 +246,25 @@ func (t *Targets) startDNS(context.Context, string) error {
 		t.closers = append(t.closers, srv.Shutdown)
 	}
 	return nil
+}
+
+// listenUDPAndTCP binds UDP and TCP on one free loopback port. The port is
+// picked for UDP, so TCP may find it taken: then another port is tried.
+func listenUDPAndTCP() (net.PacketConn, net.Listener, error) {
+	var lastErr error
+	for range 20 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			return nil, nil, fmt.Errorf("listen dns: %w", err)
+		}
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, ln, nil
+		}
+		pc.Close()
+		lastErr = err
+	}
+	return nil, nil, fmt.Errorf("listen dns tcp: %w", lastErr)
 }
 
 func hasName(records map[string][]dns.RR, name string) bool {

@@ -2,11 +2,13 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -17,8 +19,9 @@ func TestDemo(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
+	var stderr syncBuffer
 	go func() {
-		done <- run(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--log-level", "error"}, pw, io.Discard)
+		done <- run(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--log-level", "error"}, pw, &stderr)
 		pw.Close()
 	}()
 	base := ""
@@ -31,7 +34,7 @@ func TestDemo(t *testing.T) {
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
 	if base == "" {
-		t.Fatal("demo printed no overview address")
+		t.Fatalf("demo printed no overview address; stderr:\n%s", stderr.String())
 	}
 	var list struct {
 		Checks []struct {
@@ -78,4 +81,22 @@ func TestDemo(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Fatalf("demo exited %d after Ctrl-C", code)
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
