@@ -26,9 +26,11 @@ const (
 )
 
 // vantageChromiums counts every process on the machine whose command line
-// names a Vantage profile dir (every Chromium process, and its crash
-// handlers, whose database is under the profile): a process that outlived
-// its Browser shows up here.
+// names a Vantage profile dir under os.TempDir() (every Chromium process,
+// and its crash handlers, whose database is under the profile): a process
+// that outlived its Browser shows up here. Tests that call it give
+// themselves a TMPDIR of their own (privateTempDir), so that browsers of
+// other test binaries running at the same time are not counted.
 func vantageChromiums(t testing.TB) int {
 	t.Helper()
 	prefix := []byte(filepath.Join(os.TempDir(), "vantage-chromium-"))
@@ -49,6 +51,12 @@ func vantageChromiums(t testing.TB) int {
 	return n
 }
 
+// privateTempDir points TMPDIR (and so the Browser's profile dir) at a
+// directory of this test only.
+func privateTempDir(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+}
+
 func isZombie(pid string) bool {
 	b, err := os.ReadFile("/proc/" + pid + "/stat")
 	i := bytes.LastIndexByte(b, ')')
@@ -58,6 +66,7 @@ func isZombie(pid string) bool {
 // TestBrowserLeak: 200 runs leave the browser at its idle size.
 func TestBrowserLeak(t *testing.T) {
 	const runs, workers = 200, 2
+	privateTempDir(t)
 	b := newBrowser(t, probes.BrowserOptions{MaxConcurrency: workers})
 	srv := startPages(t)
 	p := newBrowserProber(t, b, probes.BrowserSpec{URL: srv.URL + "/other"})
