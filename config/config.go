@@ -34,8 +34,20 @@ type Config struct {
 	Server   Server   `yaml:"server"`
 	Storage  Storage  `yaml:"storage"`
 	Browser  Browser  `yaml:"browser"`
+	Regions  []Region `yaml:"regions"`
 	Defaults Defaults `yaml:"defaults"`
 	Checks   []Check  `yaml:"checks"`
+}
+
+// LocalRegion is the server's own vantage point; it is always present.
+const LocalRegion = "local"
+
+// Region is a vantage point: the server itself (local) or an agent.
+type Region struct {
+	Name string `yaml:"name"`
+	// Token authenticates the region's agent (token or token_file); the
+	// local region has none.
+	Token probes.Secret `yaml:"token"`
 }
 
 // Server configures the listeners of `vantage serve`.
@@ -74,6 +86,7 @@ type Retention struct {
 type Defaults struct {
 	Interval time.Duration `yaml:"interval"` // default 60s
 	Timeout  time.Duration `yaml:"timeout"`  // default 10s
+	Regions  []string      `yaml:"regions"`  // default [local]
 }
 
 // Check is one check: a name, a schedule and exactly one probe block.
@@ -81,6 +94,11 @@ type Check struct {
 	Name     string        `yaml:"name"`
 	Interval time.Duration `yaml:"interval"`
 	Timeout  time.Duration `yaml:"timeout"`
+	// Regions probe the check (default: defaults.regions).
+	Regions []string `yaml:"regions"`
+	// Quorum is how many regions must fail for the check to be down;
+	// default: a majority of its regions.
+	Quorum int `yaml:"quorum"`
 	// HideTarget keeps the target (URL, address) out of the API.
 	HideTarget bool                `yaml:"hide_target"`
 	HTTP       *probes.HTTPSpec    `yaml:"http"`
@@ -89,6 +107,9 @@ type Check struct {
 	TLS        *probes.TLSSpec     `yaml:"tls"`
 	Browser    *probes.BrowserSpec `yaml:"browser"`
 }
+
+// InRegion reports whether region probes the check.
+func (c Check) InRegion(region string) bool { return slices.Contains(c.Regions, region) }
 
 // Kind returns the kind of the check's probe block ("" when none is set).
 func (c Check) Kind() probes.Kind {
@@ -257,6 +278,7 @@ func (c *Config) validate(pos Positions) []Problem {
 		ps = append(ps, Problem{Line: p.Line, Column: p.Column, Path: path, Msg: fmt.Sprintf(format, args...)})
 	}
 	ps = append(ps, c.validateServer(pos)...)
+	ps = append(ps, c.validateRegions(pos)...)
 	if c.Defaults.Interval == 0 {
 		c.Defaults.Interval = DefaultInterval
 	}
@@ -338,6 +360,7 @@ func (c *Config) validateCheck(pos Positions, path string, ch *Check) []Problem 
 		q := pos.Lookup(p)
 		ps = append(ps, Problem{Line: q.Line, Column: q.Column, Path: p, Msg: msg})
 	}
+	ps = append(ps, c.validateCheckRegions(pos, path, ch)...)
 	explicitTimeout := ch.Timeout != 0
 	if ch.Interval == 0 {
 		ch.Interval = c.Defaults.Interval

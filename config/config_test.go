@@ -180,3 +180,71 @@ checks:
 		t.Fatalf("a step with two actions: %v", err)
 	}
 }
+
+func TestRegions(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "us.token"), []byte("us-east-token-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := `regions:
+  - name: eu-west
+    token: ${EU_TOKEN}
+  - name: us-east
+    token_file: us.token
+defaults: {regions: [local, eu-west]}
+checks:
+  - name: api
+    regions: [eu-west, us-east, local]
+    http: {url: "https://x/"}
+  - name: db
+    tcp: {address: "db:5432"}
+  - name: edge
+    regions: [us-east]
+    quorum: 1
+    http: {url: "https://x/"}
+`
+	cfg, err := config.Parse(filepath.Join(dir, "v.yaml"), []byte(src), env(map[string]string{"EU_TOKEN": "eu-west-token-0123456789"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.RegionNames(), ","); got != "local,eu-west,us-east" {
+		t.Fatalf("regions %s: local is implicit and first", got)
+	}
+	if cfg.Regions[2].Token.Reveal() != "us-east-token-0123456789" {
+		t.Fatal("token_file not read")
+	}
+	api, db, edge := cfg.Checks[0], cfg.Checks[1], cfg.Checks[2]
+	if api.Quorum != 2 || strings.Join(db.Regions, ",") != "local,eu-west" || db.Quorum != 2 || edge.Quorum != 1 || edge.InRegion("local") {
+		t.Fatalf("api %v/%d, db %v/%d, edge %v/%d", api.Regions, api.Quorum, db.Regions, db.Quorum, edge.Regions, edge.Quorum)
+	}
+
+	bad := `regions:
+  - name: local
+    token: "local-token-0123456789"
+  - name: eu
+  - name: us
+    token: short
+  - name: ap
+    token: "same-token-0123456789"
+  - name: sa
+    token: "same-token-0123456789"
+  - name: Bad_Name
+    token: "bad-name-token-0123456789"
+checks:
+  - name: api
+    regions: [eu, mars, eu]
+    quorum: 4
+    http: {url: "https://x/"}
+`
+	_, err = config.Parse("v.yaml", []byte(bad), noEnv)
+	checkProblems(t, err, []string{
+		`v.yaml:3:12: regions[0].token: the local region is the server itself and has no token`,
+		`v.yaml:4:5: regions[1]: needs a token (token or token_file) for its agent`,
+		`v.yaml:6:12: regions[2].token: must be at least 16 characters`,
+		`v.yaml:10:12: regions[4].token: is the same as the token of regions[3]: each agent needs its own`,
+		`v.yaml:11:11: regions[5].name: "Bad_Name" must be 1-63 characters of a-z, 0-9 and -, starting with a letter or digit`,
+		`v.yaml:15:19: checks[0].regions[1]: unknown region "mars" (regions: [local eu us ap sa Bad_Name])`,
+		`v.yaml:15:25: checks[0].regions[2]: region "eu" is listed twice`,
+		`v.yaml:16:13: checks[0].quorum: must be between 1 and the number of the check's regions (3), got 4`,
+	})
+}

@@ -23,7 +23,7 @@ import (
 )
 
 // LocalRegion is the server's own vantage point.
-const LocalRegion = "local"
+const LocalRegion = config.LocalRegion
 
 // ShutdownGrace bounds how long in-flight probes may finish on shutdown.
 const ShutdownGrace = 15 * time.Second
@@ -112,6 +112,9 @@ func New(ctx context.Context, o Options) (*Server, error) {
 func (s *Server) apply(cfg *config.Config) error {
 	jobs := make([]scheduler.Job, 0, len(cfg.Checks))
 	for _, c := range cfg.Checks {
+		if !c.InRegion(LocalRegion) {
+			continue // probed by agents only
+		}
 		p, err := s.prober(cfg, c)
 		if err != nil {
 			return fmt.Errorf("check %s: %w", c.Name, err)

@@ -15,10 +15,10 @@ const (
 	StateUnknown  = "unknown"
 )
 
-// fresh reports whether rec is recent enough to speak for the check: a
-// result older than two intervals plus the timeout means probes stopped.
+// fresh reports whether rec is recent enough to speak for the check: with
+// nothing for three intervals, the region (its agent) counts as offline.
 func fresh(c config.Check, rec results.Record, now time.Time) bool {
-	return now.Sub(rec.Started) <= 2*c.Interval+c.Timeout
+	return now.Sub(rec.Started) <= 3*c.Interval
 }
 
 // recordState is the state one result shows.
@@ -32,13 +32,14 @@ func recordState(rec results.Record) string {
 	return StateUp
 }
 
-// checkState combines the latest result of each region: unknown without
-// fresh data, down when a majority of the fresh regions fail, degraded when
-// some (but not a majority) fail or any is degraded, else up.
+// checkState combines the latest result of each of the check's regions:
+// unknown without fresh data; down when at least quorum regions fail;
+// degraded when some fail (fewer than quorum) or one is degraded; else up.
+// A region without a fresh result is offline and does not count as failing.
 func checkState(c config.Check, latest []results.Record, now time.Time) string {
 	var n, down, degraded int
 	for _, rec := range latest {
-		if !fresh(c, rec, now) {
+		if !c.InRegion(rec.Region) || !fresh(c, rec, now) {
 			continue
 		}
 		n++
@@ -52,7 +53,7 @@ func checkState(c config.Check, latest []results.Record, now time.Time) string {
 	switch {
 	case n == 0:
 		return StateUnknown
-	case down*2 > n || (down > 0 && n == 1):
+	case down >= c.Quorum:
 		return StateDown
 	case down > 0 || degraded > 0:
 		return StateDegraded
