@@ -386,3 +386,9 @@ func anyMatch(p Pattern, ss []string) bool {
 	}
 	return false
 }
+
+// MarshalText returns the mnemonic.
+func (t DNSType) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// MarshalText returns the mnemonic.
+func (c DNSRcode) MarshalText() ([]byte, error) { return []byte(c.String()), nil }

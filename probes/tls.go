@@ -84,6 +84,11 @@ func (v *TLSVersion) UnmarshalText(b []byte) error {
 // String names the version as "TLS 1.2".
 func (v TLSVersion) String() string { return tls.VersionName(uint16(v)) }
 
+// MarshalText writes the version as "1.2", as UnmarshalText reads it.
+func (v TLSVersion) MarshalText() ([]byte, error) {
+	return []byte(strings.TrimPrefix(v.String(), "TLS ")), nil
+}
+
 // TLSDetail describes a TLS session and its certificate chain.
 type TLSDetail struct {
 	Version             string // "TLS 1.3"
