@@ -47,7 +47,6 @@ func ParseAssignment(src []byte) (*Config, error) {
 	return Parse("assignment", src, func(string) (string, bool) { return "", false })
 }
 
-
 // encodeValue turns v into a YAML node the decoder reads back as v.
 func encodeValue(v reflect.Value) (*yaml.Node, error) {
 	switch {
