@@ -23,6 +23,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/checks/{name}", s.getCheck)
 	mux.HandleFunc("GET /api/v1/checks/{name}/results", s.checkResults)
 	mux.HandleFunc("GET /api/v1/results/{id}/screenshot", s.screenshot)
+	mux.HandleFunc("GET /api/v1/regions", s.listRegions)
+	mux.HandleFunc("GET /api/v1/agent/checks", s.agentAuth(s.agentChecks))
+	mux.HandleFunc("POST /api/v1/agent/results", s.agentAuth(s.agentResults))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -49,6 +49,7 @@ type Server struct {
 	browser   *probes.Browser // started on the first browser check; nil until then
 	noBrowser error           // why there is no browser, when Chromium is missing
 	ready     atomic.Bool
+	agents    agents // status of the regions' agents
 	reload    sync.Mutex
 	started   time.Time
 }
