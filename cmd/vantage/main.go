@@ -31,6 +31,7 @@ func commands() []command {
 	return []command{
 		{"demo", "run demo targets and the full server on 127.0.0.1, offline", runDemo},
 		{"serve", "run the server: scheduled probes, stored results, JSON API", runServe},
+		{"agent", "run a regional vantage point that pushes to a server", runAgent},
 		{"check", "probe one target now and show a phase breakdown", runCheck},
 		{"validate", "check a config file and report every problem", runValidate},
 	}
