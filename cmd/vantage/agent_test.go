@@ -43,7 +43,9 @@ func TestAgentProcess(t *testing.T) {
 			return false
 		}
 		defer resp.Body.Close()
-		var c struct{ Regions []struct{ Region, State string } }
+		var c struct {
+			Regions []struct{ Region, State string }
+		}
 		if json.NewDecoder(resp.Body).Decode(&c) != nil {
 			return false
 		}
