@@ -2,6 +2,8 @@ package demo
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -20,7 +22,12 @@ server:
   listen: {{q .Listen}}
 storage:
   path: {{q .DB}}
-defaults: {interval: 5s, timeout: 3s}
+regions:
+  - name: eu-west
+    token: {{q .EUToken}}
+  - name: us-east
+    token: {{q .USToken}}
+defaults: {interval: 5s, timeout: 3s, regions: [local, eu-west, us-east]}
 checks:
   - name: api
     http:
@@ -49,6 +56,7 @@ checks:
   - name: shop-journey
     interval: 15s
     timeout: 10s
+    regions: [local]
     browser:
       url: {{q (print .T.HTTP "/")}}
       steps:
@@ -56,6 +64,13 @@ checks:
         - click: "#buy"
         - assert_text: {selector: "#msg", matches: "^Thanks, demo@example.com$"}
 `))
+
+// token returns a fresh random agent token.
+func token() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
 
 // Config renders the demo config for targets t and decodes it. It also
 // writes it next to the database as vantage-demo.yaml, so a user can read,
@@ -67,9 +82,9 @@ func Config(t *Targets, dir, listen, db string) (*config.Config, string, error) 
 	}
 	var buf bytes.Buffer
 	data := struct {
-		T                   *Targets
-		Listen, DB, TLSAddr string
-	}{t, listen, db, t.HTTPS[len("https://"):]}
+		T                                     *Targets
+		Listen, DB, TLSAddr, EUToken, USToken string
+	}{t, listen, db, t.HTTPS[len("https://"):], token(), token()}
 	if err := configTemplate.Execute(&buf, data); err != nil {
 		return nil, "", fmt.Errorf("render demo config: %w", err)
 	}

@@ -5,9 +5,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/vantageprobe/vantage/agent"
+	"github.com/vantageprobe/vantage/config"
 
 	"github.com/vantageprobe/vantage/demo"
 	"github.com/vantageprobe/vantage/server"
@@ -70,16 +76,57 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdout, `Vantage demo: %d checks against targets on 127.0.0.1, probed every few seconds.
+	stopAgents, err := startDemoAgents(ctx, cfg.Regions, base, dir, log)
+	if err != nil {
+		ln.Close()
+		fmt.Fprintf(stderr, "vantage demo: %v\n", err)
+		return exitFailed
+	}
+	defer stopAgents()
+	fmt.Fprintf(stdout, `Vantage demo: %d checks against targets on 127.0.0.1, probed every few seconds
+from three regions: local (the server) and two agents, eu-west and us-east.
 
   overview     %s/
   checks API   %s/api/v1/checks
   one check    %s/api/v1/checks/api
+  regions      %s/api/v1/regions
   health       %s/healthz   %s/readyz
   config       %s
   database     %s
 
 Press Ctrl-C to stop.
-`, len(cfg.Checks), base, base, base, base, base, cfgPath, cfg.Storage.Path)
+`, len(cfg.Checks), base, base, base, base, base, base, cfgPath, cfg.Storage.Path)
 	return serve(ctx, server.Options{Config: cfg, ConfigPath: cfgPath, Logger: log, Listener: ln}, stderr)
+}
+
+// startDemoAgents runs an in-process agent for every region but local,
+// each with its own spool in dir, until ctx ends; stop waits for them.
+func startDemoAgents(ctx context.Context, regions []config.Region, base, dir string, log *slog.Logger) (stop func(), err error) {
+	var wg sync.WaitGroup
+	var spools []*agent.Spool
+	stop = func() {
+		wg.Wait()
+		for _, s := range spools {
+			s.Close()
+		}
+	}
+	for _, r := range regions {
+		if r.Name == config.LocalRegion {
+			continue
+		}
+		spool, err := agent.OpenSpool(ctx, agent.SpoolOptions{Path: filepath.Join(dir, r.Name+"-spool.db"), Logger: log})
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		spools = append(spools, spool)
+		a, err := agent.New(agent.Options{Server: base, Region: r.Name, Token: r.Token, Spool: spool, Logger: log,
+			PollInterval: 2 * time.Second, PushInterval: 500 * time.Millisecond})
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		wg.Go(func() { _ = a.Run(ctx) }) // logs its own trouble
+	}
+	return stop, nil
 }

@@ -77,6 +77,8 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo check %s is %s, want %s (all: %v)", name, states[name], want, states)
 		}
 	}
+	// Three regions: the server and two in-process agents.
+	eventuallyRegions(t, base)
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("demo exited %d after Ctrl-C", code)
@@ -99,4 +101,26 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// eventuallyRegions waits until the api check has a result from each of
+// the demo's three regions.
+func eventuallyRegions(t *testing.T, base string) {
+	t.Helper()
+	eventually(t, "results from local, eu-west and us-east", func() bool {
+		resp, err := http.Get(base + "/api/v1/checks/api")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var c struct{ Regions []struct{ Region string } }
+		if json.NewDecoder(resp.Body).Decode(&c) != nil {
+			return false
+		}
+		var names []string
+		for _, r := range c.Regions {
+			names = append(names, r.Region)
+		}
+		return strings.Join(names, ",") == "eu-west,local,us-east"
+	})
 }
