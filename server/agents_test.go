@@ -42,7 +42,7 @@ func agentRecord(check, region string, started time.Time) results.Record {
 	return results.Record{ID: results.NewID(), Check: check, Region: region, Kind: "http", Target: "http://x/", Started: started, Duration: 5 * time.Millisecond, OK: true}
 }
 
-func batch(t *testing.T, recs ...results.Record) []byte {
+func batch(t testing.TB, recs ...results.Record) []byte {
 	t.Helper()
 	b, err := json.Marshal(server.IngestBatch{Agent: server.AgentInfo{Version: "vantage-agent/test", Now: time.Now().Add(2 * time.Second), SpoolDepth: 7}, Results: recs})
 	if err != nil {
@@ -154,5 +154,58 @@ func TestAgentAPI(t *testing.T) {
 	e.get(t, "/api/v1/checks/api", 200, &one)
 	if len(one.Regions) < 1 || one.Regions[0].Region != "eu-west" {
 		t.Fatalf("per-region results of api: %+v", one.Regions)
+	}
+}
+
+// TestQuorumAcrossRegions: results pushed by agents decide the check's
+// state with its quorum (2 of 2 here): one failing region makes it
+// degraded, both make it down; per-region uptime is reported.
+func TestQuorumAcrossRegions(t *testing.T) {
+	usToken := "us-east-token-0123456789"
+	e := startWith(t, fmt.Sprintf("regions: [{name: eu-west, token: %q}, {name: us-east, token: %q}]\n", euToken, usToken),
+		"  - {name: api, interval: 1m, regions: [eu-west, us-east], http: {url: \"http://127.0.0.1:1/\"}}\n")
+	push := func(tok, region string, ok bool) {
+		t.Helper()
+		rec := agentRecord("api", region, time.Now().UTC())
+		rec.OK = ok
+		if !ok {
+			rec.ErrorClass, rec.Error = "conn_refused", "connection refused"
+		}
+		resp, body := agentRequest(t, "POST", e.base+"/api/v1/agent/results", tok, batch(t, rec), nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("push: %d %s", resp.StatusCode, body)
+		}
+		if err := e.srv.Store().Flush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state := func() (string, map[string]*float64) {
+		t.Helper()
+		var c struct {
+			State   string
+			Regions []struct {
+				Region string
+				Uptime *float64 `json:"uptime_24h"`
+			}
+		}
+		e.get(t, "/api/v1/checks/api", 200, &c)
+		up := map[string]*float64{}
+		for _, r := range c.Regions {
+			up[r.Region] = r.Uptime
+		}
+		return c.State, up
+	}
+	push(euToken, "eu-west", true)
+	push(usToken, "us-east", false)
+	if st, _ := state(); st != "degraded" {
+		t.Fatalf("one region of two failing: %s, want degraded", st)
+	}
+	push(euToken, "eu-west", false)
+	st, up := state()
+	if st != "down" {
+		t.Fatalf("two regions failing (quorum 2): %s, want down", st)
+	}
+	if up["eu-west"] == nil || *up["eu-west"] != 0.5 || up["us-east"] == nil || *up["us-east"] != 0 {
+		t.Fatalf("per-region uptime %v", up)
 	}
 }

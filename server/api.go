@@ -69,6 +69,7 @@ type regionJSON struct {
 	Region     string         `json:"region"`
 	State      string         `json:"state"`
 	LastResult *probes.Report `json:"last_result"`
+	Uptime24h  *float64       `json:"uptime_24h,omitempty"` // in GET /api/v1/checks/{name}
 }
 
 type latencyJSON struct {
@@ -193,10 +194,29 @@ func (s *Server) addHistory(ctx context.Context, j *checkJSON, now time.Time) er
 		} else {
 			j.Uptime[w.name] = nil // no data: unknown, not 100 %
 		}
+		if w.name == "24h" {
+			if err := s.regionUptimes(ctx, j, now); err != nil {
+				return err
+			}
+		}
 		if w.name == "24h" && agg.Total > 0 {
 			j.Latency = &latencyJSON{
 				P50: agg.Hist.Quantile(0.50).Seconds(), P95: agg.Hist.Quantile(0.95).Seconds(), P99: agg.Hist.Quantile(0.99).Seconds(),
 			}
+		}
+	}
+	return nil
+}
+
+// regionUptimes adds each region's uptime over the last 24 hours.
+func (s *Server) regionUptimes(ctx context.Context, j *checkJSON, now time.Time) error {
+	for i := range j.Regions {
+		agg, err := results.Window(ctx, s.store, j.Name, j.Regions[i].Region, now.Add(-24*time.Hour), now.Add(time.Minute))
+		if err != nil {
+			return err
+		}
+		if up, ok := results.Uptime([]results.Rollup{agg}); ok {
+			j.Regions[i].Uptime24h = &up
 		}
 	}
 	return nil

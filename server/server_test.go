@@ -27,12 +27,12 @@ type env struct {
 	done               chan error
 }
 
-func writeConfig(t *testing.T, path, checks string) {
+func writeConfig(t testing.TB, path, checks string) {
 	t.Helper()
 	writeConfigWith(t, path, "", checks)
 }
 
-func writeConfigWith(t *testing.T, path, top, checks string) {
+func writeConfigWith(t testing.TB, path, top, checks string) {
 	t.Helper()
 	src := top + "storage: {path: results.db}\ndefaults: {interval: 1s, timeout: 500ms}\nchecks:\n" + checks
 	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
@@ -40,13 +40,13 @@ func writeConfigWith(t *testing.T, path, top, checks string) {
 	}
 }
 
-func start(t *testing.T, checks string) *env {
+func start(t testing.TB, checks string) *env {
 	t.Helper()
 	return startWith(t, "", checks)
 }
 
 // startWith runs a server on a config of top-level keys top and checks.
-func startWith(t *testing.T, top, checks string) *env {
+func startWith(t testing.TB, top, checks string) *env {
 	t.Helper()
 	e := &env{dir: t.TempDir()}
 	e.cfgPath = filepath.Join(e.dir, "vantage.yaml")
@@ -71,7 +71,7 @@ func startWith(t *testing.T, top, checks string) *env {
 	return e
 }
 
-func (e *env) stop(t *testing.T) {
+func (e *env) stop(t testing.TB) {
 	t.Helper()
 	if e.cancel == nil {
 		return
