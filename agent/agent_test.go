@@ -21,7 +21,7 @@ import (
 const token = "eu-west-token-0123456789"
 
 // runServer serves cfgPath on addr until the returned stop is called.
-func runServer(t *testing.T, cfgPath, addr string) (stop func()) {
+func runServer(t testing.TB, cfgPath, addr string) (stop func()) {
 	t.Helper()
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
