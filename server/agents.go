@@ -161,7 +161,13 @@ func (s *Server) agentResults(w http.ResponseWriter, r *http.Request, cfg *confi
 		writeError(w, code, err)
 		return
 	}
-	if err := s.store.Write(r.Context(), keep...); err != nil {
+	// Answer only once the batch is committed: the agent deletes what the
+	// server acknowledged, so an acknowledged result must survive a crash.
+	err = s.store.Write(r.Context(), keep...)
+	if err == nil {
+		err = s.store.Flush(r.Context())
+	}
+	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, fmt.Errorf("store results: %w", err))
 		return
 	}
