@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -29,7 +30,7 @@ const (
 	DefaultPollInterval = 15 * time.Second
 	DefaultPushInterval = time.Second
 	pushBatch           = 1000
-	maxBackoff          = 30 * time.Second
+	maxBackoff          = 10 * time.Second // push retries while the server is unreachable
 	Version             = "vantage-agent/1"
 )
 
@@ -43,7 +44,10 @@ type Options struct {
 	PollInterval time.Duration // assignment re-poll, default 15 s
 	PushInterval time.Duration // spool push, default 1 s
 	HTTPClient   *http.Client  // default: a client with a 30 s timeout
-	Logger       *slog.Logger
+	// AssignmentFile keeps the last assignment, so that an agent restarted
+	// while the server is down probes at once ("" = not kept).
+	AssignmentFile string
+	Logger         *slog.Logger
 }
 
 // Agent runs one region's checks.
@@ -102,6 +106,7 @@ func (r spoolRecorder) Record(ctx context.Context, run scheduler.Run) error {
 // Run probes and pushes until ctx ends, then stops the scheduler (letting
 // in-flight probes finish) and makes a last push attempt.
 func (a *Agent) Run(ctx context.Context) error {
+	a.loadAssignment()
 	a.sched.Start()
 	var wg sync.WaitGroup
 	wg.Go(func() { a.pollLoop(ctx) })
@@ -124,10 +129,14 @@ func (a *Agent) Run(ctx context.Context) error {
 // the last assignment keeps running.
 func (a *Agent) pollLoop(ctx context.Context) {
 	for {
+		wait := a.o.PollInterval
 		if err := a.poll(ctx); err != nil && ctx.Err() == nil {
 			a.log.Warn("assignment not updated, keeping the last one", "err", err)
+			if a.etag == "" {
+				wait = min(wait, time.Second) // no assignment from the server yet: ask again soon
+			}
 		}
-		if !sleep(ctx, a.o.PollInterval) {
+		if !sleep(ctx, wait) {
 			return
 		}
 	}
@@ -164,7 +173,43 @@ func (a *Agent) poll(ctx context.Context) error {
 		return err
 	}
 	a.etag = resp.Header.Get("ETag")
+	a.saveAssignment(body)
 	return nil
+}
+
+// loadAssignment starts the last assignment kept on disk, if any.
+func (a *Agent) loadAssignment() {
+	if a.o.AssignmentFile == "" {
+		return
+	}
+	doc, err := os.ReadFile(a.o.AssignmentFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return
+	}
+	if err == nil {
+		var cfg *config.Config
+		if cfg, err = config.ParseAssignment(doc); err == nil {
+			err = a.apply(cfg)
+		}
+	}
+	if err != nil {
+		a.log.Warn("last assignment not used", "err", err)
+	}
+}
+
+// saveAssignment keeps doc for the next start (written whole or not at all).
+func (a *Agent) saveAssignment(doc []byte) {
+	if a.o.AssignmentFile == "" {
+		return
+	}
+	tmp := a.o.AssignmentFile + ".tmp"
+	err := os.WriteFile(tmp, doc, 0o600) // it holds the checks' secrets
+	if err == nil {
+		err = os.Rename(tmp, a.o.AssignmentFile)
+	}
+	if err != nil {
+		a.log.Warn("assignment not kept on disk", "err", err)
+	}
 }
 
 // apply schedules the assigned checks as this agent's region.

@@ -15,7 +15,8 @@ import (
 const agentUsage = `Usage: vantage agent --server URL --region NAME --token-file FILE [--spool PATH] [--spool-max BYTES]
 
 Runs a regional vantage point: pulls the region's checks from the server
-(every 15 s), probes them, and pushes the results. Every result goes to a
+(every 15 s; the last assignment is kept next to the spool, so a restart
+while the server is down keeps probing), probes them, and pushes the results. Every result goes to a
 local SQLite spool first and leaves it only once the server stored it, so
 a server outage or an agent restart loses nothing; when the spool is full,
 the oldest results are dropped and logged.
@@ -63,6 +64,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	a, err := agent.New(agent.Options{
 		Server: *serverURL, Region: *region, Token: probes.Secret(strings.TrimSpace(string(token))),
 		Spool: spool, Logger: log, Browser: probes.BrowserOptions{ExecPath: *chromium},
+		AssignmentFile: *spoolPath + ".assignment.yaml",
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "vantage agent: %v\n", err)
