@@ -19,7 +19,8 @@ build:
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # deps installs the system packages the tests need: Chromium for the
-# browser checks (Debian package "chromium").
+# browser checks (Debian package "chromium") and iproute2 for the network
+# namespace of the partition test.
 deps:
 	@command -v $(GO) >/dev/null || { echo "go is not on PATH" >&2; exit 1; }
 	@if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then \
@@ -27,6 +28,10 @@ deps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; \
 	fi
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || { echo "chromium is missing and could not be installed" >&2; exit 1; }
+	@if ! command -v ip >/dev/null 2>&1; then \
+		echo "installing iproute2 (the partition test makes a network namespace)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq iproute2 >/dev/null; \
+	fi
 
 fmt-check:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*')); \

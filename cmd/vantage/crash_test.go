@@ -39,7 +39,15 @@ func subprocess(t *testing.T, args ...string) (*exec.Cmd, *bufio.Scanner) {
 // subprocessB is subprocess for tests and benchmarks.
 func subprocessB(t testing.TB, args ...string) (*exec.Cmd, *bufio.Scanner) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	return subprocessIn(t, nil, args...)
+}
+
+// subprocessIn starts `vantage args...` through a wrapper command, such as
+// `ip netns exec NS`.
+func subprocessIn(t testing.TB, wrapper []string, args ...string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	argv := append(append([]string(nil), wrapper...), os.Args[0], "-test.run=^$")
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "VANTAGE_TEST_MAIN=1", "VANTAGE_TEST_ARGS="+strings.Join(args, "\x1f"))
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
