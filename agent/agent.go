@@ -300,16 +300,18 @@ func (a *Agent) pushAll(ctx context.Context) error {
 // ingestBatch mirrors the server's ingest body.
 type ingestBatch struct {
 	Agent struct {
-		Version    string    `json:"version"`
-		Now        time.Time `json:"now"`
-		SpoolDepth int64     `json:"spool_depth"`
+		Version      string    `json:"version"`
+		Now          time.Time `json:"now"`
+		SpoolDepth   int64     `json:"spool_depth"`
+		SpoolDropped int64     `json:"spool_dropped"`
 	} `json:"agent"`
 	Results []results.Record `json:"results"`
 }
 
 func (a *Agent) push(ctx context.Context, batch []Spooled) error {
 	var b ingestBatch
-	b.Agent.Version, b.Agent.Now, b.Agent.SpoolDepth = Version, time.Now().UTC(), a.o.Spool.Stats().Records
+	st := a.o.Spool.Stats()
+	b.Agent.Version, b.Agent.Now, b.Agent.SpoolDepth, b.Agent.SpoolDropped = Version, time.Now().UTC(), st.Records, st.Dropped
 	b.Results = make([]results.Record, len(batch))
 	for i, s := range batch {
 		b.Results[i] = s.Record

@@ -27,10 +27,11 @@ const (
 
 // agentStatus is what the server knows of one region's agent.
 type agentStatus struct {
-	LastSeen   time.Time
-	Version    string
-	Skew       time.Duration // agent clock − server clock
-	SpoolDepth int64
+	LastSeen     time.Time
+	Version      string
+	Skew         time.Duration // agent clock − server clock
+	SpoolDepth   int64
+	SpoolDropped int64 // results the agent's full spool dropped since it started
 }
 
 // agents keeps the status of every agent, by region.
@@ -124,9 +125,10 @@ type IngestBatch struct {
 
 // AgentInfo describes the pushing agent.
 type AgentInfo struct {
-	Version    string    `json:"version"`
-	Now        time.Time `json:"now"` // the agent's clock when it sent the batch
-	SpoolDepth int64     `json:"spool_depth"`
+	Version      string    `json:"version"`
+	Now          time.Time `json:"now"` // the agent's clock when it sent the batch
+	SpoolDepth   int64     `json:"spool_depth"`
+	SpoolDropped int64     `json:"spool_dropped"`
 }
 
 // IngestResponse answers a push.
@@ -176,6 +178,7 @@ func (s *Server) agentResults(w http.ResponseWriter, r *http.Request, cfg *confi
 	}
 	s.agents.seen(region, func(st *agentStatus) {
 		st.Skew, st.SpoolDepth = time.Duration(resp.SkewSeconds*float64(time.Second)), b.Agent.SpoolDepth
+		st.SpoolDropped = b.Agent.SpoolDropped
 		if b.Agent.Version != "" {
 			st.Version = b.Agent.Version
 		}
@@ -246,6 +249,7 @@ type regionInfo struct {
 	AgentVersion   string     `json:"agent_version,omitempty"`
 	SkewSeconds    float64    `json:"clock_skew_seconds"`
 	SpoolDepth     int64      `json:"spool_depth"`
+	SpoolDropped   int64      `json:"spool_dropped"`
 	ChecksAssigned int        `json:"checks_assigned"`
 }
 
@@ -269,7 +273,7 @@ func (s *Server) listRegions(w http.ResponseWriter, r *http.Request) {
 		} else if st, ok := s.agents.get(reg.Name); ok {
 			seen := st.LastSeen.UTC()
 			ri.LastSeen, ri.Online = &seen, now.Sub(st.LastSeen) < agentOffline
-			ri.AgentVersion, ri.SkewSeconds, ri.SpoolDepth = st.Version, st.Skew.Seconds(), st.SpoolDepth
+			ri.AgentVersion, ri.SkewSeconds, ri.SpoolDepth, ri.SpoolDropped = st.Version, st.Skew.Seconds(), st.SpoolDepth, st.SpoolDropped
 		}
 		out = append(out, ri)
 	}

@@ -44,7 +44,7 @@ func agentRecord(check, region string, started time.Time) results.Record {
 
 func batch(t testing.TB, recs ...results.Record) []byte {
 	t.Helper()
-	b, err := json.Marshal(server.IngestBatch{Agent: server.AgentInfo{Version: "vantage-agent/test", Now: time.Now().Add(2 * time.Second), SpoolDepth: 7}, Results: recs})
+	b, err := json.Marshal(server.IngestBatch{Agent: server.AgentInfo{Version: "vantage-agent/test", Now: time.Now().Add(2 * time.Second), SpoolDepth: 7, SpoolDropped: 3}, Results: recs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,12 +140,13 @@ func TestAgentAPI(t *testing.T) {
 			Online         bool
 			SkewSeconds    float64 `json:"clock_skew_seconds"`
 			SpoolDepth     int64   `json:"spool_depth"`
+			SpoolDropped   int64   `json:"spool_dropped"`
 			ChecksAssigned int     `json:"checks_assigned"`
 		}
 	}
 	e.get(t, "/api/v1/regions", 200, &regions)
 	r := regions.Regions
-	if len(r) != 3 || r[0].Name != "local" || r[1].Name != "eu-west" || !r[1].Online || r[1].SpoolDepth != 7 || r[1].ChecksAssigned != 2 || r[2].Online || r[1].SkewSeconds < 1 {
+	if len(r) != 3 || r[0].Name != "local" || r[1].Name != "eu-west" || !r[1].Online || r[1].SpoolDepth != 7 || r[1].SpoolDropped != 3 || r[1].ChecksAssigned != 2 || r[2].Online || r[1].SkewSeconds < 1 {
 		t.Fatalf("regions %+v", r)
 	}
 	var one struct {
