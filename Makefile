@@ -19,8 +19,9 @@ build:
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # deps installs the system packages the tests need: Chromium for the
-# browser checks (Debian package "chromium") and iproute2 for the network
-# namespace of the partition test.
+# browser checks (Debian package "chromium"), iproute2 for the network
+# namespace of the partition test, and promtool (package "prometheus") to
+# lint /metrics.
 deps:
 	@command -v $(GO) >/dev/null || { echo "go is not on PATH" >&2; exit 1; }
 	@if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then \
@@ -28,6 +29,10 @@ deps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; \
 	fi
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || { echo "chromium is missing and could not be installed" >&2; exit 1; }
+	@if ! command -v promtool >/dev/null 2>&1; then \
+		echo "installing prometheus (for promtool)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus >/dev/null; \
+	fi
 	@if ! command -v ip >/dev/null 2>&1; then \
 		echo "installing iproute2 (the partition test makes a network namespace)"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq iproute2 >/dev/null; \

@@ -55,6 +55,7 @@ type TLSReport struct {
 	NotAfter            time.Time `json:"not_after"`
 	DaysLeft            int       `json:"days_left"`
 	EarliestChainExpiry time.Time `json:"earliest_chain_expiry"`
+	LastChainExpiry     time.Time `json:"last_chain_expiry"`
 	Verified            bool      `json:"verified"`
 }
 
@@ -129,7 +130,7 @@ func (r Result) Detail() ReportDetail {
 		d.HTTP = &HTTPReport{h.StatusCode, h.Version, h.BodyBytes, h.ContentLength, h.Redirects, h.FinalURL}
 	}
 	if t := r.TLS; t != nil {
-		d.TLS = &TLSReport{t.Version, t.Cipher, t.Subject, t.Issuer, t.SANs, t.NotAfter.UTC(), t.DaysLeft, t.EarliestChainExpiry.UTC(), t.Verified}
+		d.TLS = &TLSReport{t.Version, t.Cipher, t.Subject, t.Issuer, t.SANs, t.NotAfter.UTC(), t.DaysLeft, t.EarliestChainExpiry.UTC(), t.LastChainExpiry.UTC(), t.Verified}
 	}
 	if x := r.DNS; x != nil {
 		d.DNS = &DNSReport{x.Rcode, x.Answers, x.Transport, x.Truncated}

@@ -173,6 +173,9 @@ func (s *Server) agentResults(w http.ResponseWriter, r *http.Request, cfg *confi
 		writeError(w, http.StatusServiceUnavailable, fmt.Errorf("store results: %w", err))
 		return
 	}
+	for _, rec := range keep {
+		s.observe(rec)
+	}
 	if !b.Agent.Now.IsZero() {
 		resp.SkewSeconds = b.Agent.Now.Sub(now).Seconds()
 	}

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/vantageprobe/vantage/config"
 	"github.com/vantageprobe/vantage/probes"
 	"github.com/vantageprobe/vantage/results"
@@ -50,6 +52,9 @@ type Server struct {
 	noBrowser error           // why there is no browser, when Chromium is missing
 	ready     atomic.Bool
 	agents    agents // status of the regions' agents
+	latest    latestCache
+	registry  *prometheus.Registry
+	metrics   *metrics
 	reload    sync.Mutex
 	started   time.Time
 }
@@ -84,15 +89,22 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		o.LoadConfig = config.Load
 	}
 	cfg := o.Config
+	reg := prometheus.NewRegistry()
 	store, err := sqlite.Open(ctx, sqlite.Options{
 		Path: cfg.Storage.Path, RawRetention: cfg.Storage.Retention.Raw,
-		RollupRetention: cfg.Storage.Retention.Rollups, Logger: logger(o.Logger),
+		RollupRetention: cfg.Storage.Retention.Rollups, Logger: logger(o.Logger), Registerer: reg,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open results store: %w", err)
 	}
-	s := &Server{opts: o, log: logger(o.Logger), store: store}
-	s.sched, err = scheduler.New(scheduler.Options{Recorder: recorder{store}, Logger: s.log})
+	s := &Server{opts: o, log: logger(o.Logger), store: store, registry: reg}
+	s.metrics = newMetrics(reg, s)
+	if recs, lerr := store.Latest(ctx); lerr == nil { // /metrics shows the last results at once after a restart
+		for _, rec := range recs {
+			s.latest.put(rec)
+		}
+	}
+	s.sched, err = scheduler.New(scheduler.Options{Recorder: recorder{s}, Logger: s.log})
 	if err == nil {
 		err = s.apply(cfg)
 	}
@@ -181,6 +193,13 @@ func (s *Server) Reload(ctx context.Context) error {
 	if err := s.apply(cfg); err != nil {
 		return fmt.Errorf("config not applied: %w", err)
 	}
+	var removed []string
+	for _, c := range old.Checks {
+		if _, ok := s.checks.Load().byName[c.Name]; !ok {
+			removed = append(removed, c.Name)
+		}
+	}
+	s.metrics.forget(removed)
 	return nil
 }
 
@@ -257,11 +276,22 @@ func (s *Server) close(ctx context.Context) error {
 	return errors.Join(err, s.store.Close())
 }
 
-// recorder fans each run out to the store.
-type recorder struct{ store results.Store }
+// recorder fans each run out to the store and the metrics.
+type recorder struct{ s *Server }
 
 func (r recorder) Record(ctx context.Context, run scheduler.Run) error {
-	return r.store.Write(ctx, results.FromResult(run.Check, run.Region, run.Result))
+	rec := results.FromResult(run.Check, run.Region, run.Result)
+	if err := r.s.store.Write(ctx, rec); err != nil {
+		return err
+	}
+	r.s.observe(rec)
+	return nil
+}
+
+// observe feeds a stored result to the metrics.
+func (s *Server) observe(rec results.Record) {
+	s.latest.put(rec)
+	s.metrics.observe(rec)
 }
 
 // Runs returns how many results the scheduler has produced.
