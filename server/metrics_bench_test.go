@@ -1,0 +1,52 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vantageprobe/vantage/config"
+	"github.com/vantageprobe/vantage/results"
+)
+
+// BenchmarkMetricsScrape renders /metrics with 10,000 HTTP checks, each
+// with a latest result (about 130,000 series).
+func BenchmarkMetricsScrape(b *testing.B) {
+	const n = 10000
+	var src strings.Builder
+	fmt.Fprintf(&src, "storage: {path: %q}\ndefaults: {interval: 1h, timeout: 5s}\nchecks:\n", filepath.Join(b.TempDir(), "r.db"))
+	for i := range n {
+		fmt.Fprintf(&src, "  - {name: c%05d, http: {url: \"http://127.0.0.1:1/%d\"}}\n", i, i)
+	}
+	cfg, err := config.Parse("bench.yaml", []byte(src.String()), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := New(b.Context(), Options{Config: cfg})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.close(b.Context()) })
+	now := time.Now().UTC()
+	for i := range n {
+		rec := results.Record{ID: results.NewID(), Check: fmt.Sprintf("c%05d", i), Region: LocalRegion, Kind: "http", Started: now,
+			Duration: 50 * time.Millisecond, OK: true, StatusCode: 200, Detail: []byte(`{"http":{"status_code":200,"version":"HTTP/1.1","content_length":3,"redirects":0}}`)}
+		s.observe(rec)
+	}
+	h := s.Handler()
+	b.ReportAllocs()
+	var size int
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		if w.Code != 200 {
+			b.Fatal(w.Code)
+		}
+		size = w.Body.Len()
+	}
+	b.ReportMetric(float64(size)/(1<<20), "MiB/scrape")
+}
