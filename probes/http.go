@@ -38,8 +38,10 @@ type HTTPSpec struct {
 	IPVersion       IPVersion         `yaml:"ip_version"`
 	TLSConfig       TLSOptions        `yaml:"tls_config"`
 	// Traceparent injects a W3C traceparent header (default true).
-	Traceparent *bool      `yaml:"traceparent"`
-	Expect      HTTPExpect `yaml:"expect"`
+	Traceparent *bool `yaml:"traceparent"`
+	// B3 also sends the trace as a Zipkin B3 single header (default false).
+	B3     bool       `yaml:"b3"`
+	Expect HTTPExpect `yaml:"expect"`
 }
 
 // BasicAuth is HTTP basic authentication.
@@ -336,10 +338,16 @@ func (p *HTTPProber) send(ctx context.Context, run *httpRun, r *Result) (*http.R
 	}
 	req.Header = p.header.Clone()
 	req.Host = p.host
-	if p.trace {
+	if p.trace || p.spec.B3 {
 		var tp string
 		r.TraceID, tp = newTraceparent()
-		req.Header.Set("Traceparent", tp)
+		if p.trace {
+			req.Header.Set("Traceparent", tp)
+		}
+		if p.spec.B3 {
+			// traceparent is 00-TRACEID-SPANID-01; B3 single is TRACEID-SPANID-1.
+			req.Header.Set("B3", tp[3:35]+"-"+tp[36:52]+"-1")
+		}
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {

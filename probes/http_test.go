@@ -77,6 +77,7 @@ func testMux() *http.ServeMux {
 		fmt.Fprintf(w, "%s %s auth=%s", r.Method, b, r.Header.Get("Authorization"))
 	})
 	mux.HandleFunc("/traceparent", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, r.Header.Get("Traceparent")) })
+	mux.HandleFunc("/b3", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, r.Header.Get("B3")) })
 	return mux
 }
 
@@ -171,6 +172,11 @@ func TestHTTPTraceparent(t *testing.T) {
 	}
 	if _, err := hex.DecodeString(r1.TraceID); err != nil {
 		t.Fatal(err)
+	}
+	b3 := probeOnce(t, newHTTP(t, probes.HTTPSpec{URL: srv.URL + "/b3", B3: true, Expect: probes.HTTPExpect{Body: mustPattern(`^[0-9a-f]{32}-[0-9a-f]{16}-1$`)}}), 5*time.Second)
+	wantOutcome(t, b3, true, nil)
+	if b3.TraceID == "" {
+		t.Fatal("B3 probe recorded no trace id")
 	}
 	off := newHTTP(t, probes.HTTPSpec{URL: srv.URL + "/traceparent", Traceparent: boolp(false), Expect: probes.HTTPExpect{Body: mustPattern(`^$`)}})
 	if r := probeOnce(t, off, 5*time.Second); !r.OK || r.TraceID != "" {
