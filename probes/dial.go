@@ -18,10 +18,15 @@ type dialer struct {
 	ipVersion IPVersion
 	resolver  *net.Resolver
 	net       net.Dialer
+	guard     *Guard // nil: every address
 }
 
-func newDialer(v IPVersion) *dialer {
-	return &dialer{ipVersion: v, resolver: net.DefaultResolver}
+func newDialer(v IPVersion, opts []Option) *dialer {
+	d := &dialer{ipVersion: v, resolver: net.DefaultResolver}
+	for _, o := range opts {
+		o(d)
+	}
+	return d
 }
 
 // dialTimes receives the duration of each step of one dial.
@@ -44,6 +49,9 @@ func (d *dialer) dial(ctx context.Context, address string, t *dialTimes) (net.Co
 	t.resolve += resolved.Sub(start)
 	if err != nil {
 		return nil, netError(ctx, PhaseResolve, err)
+	}
+	if err := d.guard.Check(host, ip); err != nil {
+		return nil, err
 	}
 	remote := net.JoinHostPort(ip.String(), port)
 	if t.onConnect != nil {

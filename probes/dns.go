@@ -186,11 +186,11 @@ type DNSProber struct {
 }
 
 // NewDNS builds a DNS prober from a spec.
-func NewDNS(spec DNSSpec) (*DNSProber, error) {
+func NewDNS(spec DNSSpec, opts ...Option) (*DNSProber, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	p := &DNSProber{spec: spec, dialer: newDialer(spec.IPVersion)}
+	p := &DNSProber{spec: spec, dialer: newDialer(spec.IPVersion, opts)}
 	port := "53"
 	if spec.Transport == DNSTCPTLS {
 		port = "853"
@@ -325,6 +325,9 @@ func (p *DNSProber) connect(ctx context.Context, transport DNSTransport, r *Resu
 	r.Phases.Resolve += resolved.Sub(start)
 	if err != nil {
 		return nil, netError(ctx, PhaseResolve, err)
+	}
+	if err := p.dialer.guard.Check(host, ip); err != nil {
+		return nil, err
 	}
 	network := "tcp"
 	if transport == DNSUDP {

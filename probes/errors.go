@@ -71,6 +71,7 @@ var classes = []struct {
 	{ErrFailedRequest, "failed_request"},
 	{ErrSlowVitals, "vitals"},
 	{ErrProtocol, "protocol"},
+	{ErrAddressDenied, "address_denied"},
 }
 
 // ErrorClass returns a short, stable name for the kind of failure in err:

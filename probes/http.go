@@ -134,7 +134,7 @@ type HTTPProber struct {
 }
 
 // NewHTTP builds an HTTP prober from a spec.
-func NewHTTP(spec HTTPSpec) (*HTTPProber, error) {
+func NewHTTP(spec HTTPSpec, opts ...Option) (*HTTPProber, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func NewHTTP(spec HTTPSpec) (*HTTPProber, error) {
 		spec:      spec,
 		method:    cmpOr(spec.Method, http.MethodGet),
 		header:    buildHeader(spec),
-		dialer:    newDialer(spec.IPVersion),
+		dialer:    newDialer(spec.IPVersion, opts),
 		maxBody:   cmpOr(spec.MaxBodyBytes, DefaultMaxBodyBytes),
 		keepBody:  spec.Expect.needsBody(),
 		trace:     spec.Traceparent == nil || *spec.Traceparent,

@@ -47,11 +47,11 @@ type TCPProber struct {
 }
 
 // NewTCP builds a TCP prober from a spec.
-func NewTCP(spec TCPSpec) (*TCPProber, error) {
+func NewTCP(spec TCPSpec, opts ...Option) (*TCPProber, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	p := &TCPProber{spec: spec, dialer: newDialer(spec.IPVersion)}
+	p := &TCPProber{spec: spec, dialer: newDialer(spec.IPVersion, opts)}
 	if spec.TLS {
 		host, _, _ := net.SplitHostPort(spec.Address)
 		cfg, err := spec.TLSConfig.config(host)

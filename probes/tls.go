@@ -116,7 +116,7 @@ type TLSProber struct {
 }
 
 // NewTLS builds a TLS prober from a validated spec.
-func NewTLS(spec TLSSpec) (*TLSProber, error) {
+func NewTLS(spec TLSSpec, opts ...Option) (*TLSProber, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
@@ -133,7 +133,7 @@ func NewTLS(spec TLSSpec) (*TLSProber, error) {
 	if spec.MinDaysLeft != nil {
 		minDays = *spec.MinDaysLeft
 	}
-	return &TLSProber{spec: spec, dialer: newDialer(spec.IPVersion), config: cfg, roots: roots, minDays: minDays, now: time.Now}, nil
+	return &TLSProber{spec: spec, dialer: newDialer(spec.IPVersion, opts), config: cfg, roots: roots, minDays: minDays, now: time.Now}, nil
 }
 
 // Probe handshakes with the target and checks its chain.
