@@ -58,7 +58,15 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer, s *Server) *metrics {
-	m := &metrics{
+	m := newVecs()
+	reg.MustRegister(m.probes, m.duration, &probeCollector{s: s},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// newVecs makes the per-check counter and histogram.
+func newVecs() *metrics {
+	return &metrics{
 		probes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vantage_probes_total", Help: "Probe results recorded, by check, region and result (success or failure).",
 		}, []string{"check", "region", "result"}),
@@ -69,9 +77,6 @@ func newMetrics(reg prometheus.Registerer, s *Server) *metrics {
 			NativeHistogramMaxBucketNumber: 100,
 		}, []string{"check", "region"}),
 	}
-	reg.MustRegister(m.probes, m.duration, &probeCollector{s: s},
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return m
 }
 
 // observe counts a recorded result.

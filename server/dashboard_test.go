@@ -1,0 +1,88 @@
+package server
+
+import (
+	"encoding/json"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/vantageprobe/vantage/results"
+)
+
+// exportedNames is every metric family name Vantage's server can export.
+func exportedNames(t *testing.T) map[string]bool {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	names := map[string]bool{}
+	descs := make(chan *prometheus.Desc, 256)
+	go func() {
+		(&probeCollector{}).Describe(descs)
+		close(descs)
+	}()
+	nameRE := regexp.MustCompile(`fqName: "([^"]+)"`)
+	for d := range descs {
+		names[nameRE.FindStringSubmatch(d.String())[1]] = true
+	}
+	m := newVecs()
+	reg.MustRegister(m.probes, m.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.observe(results.Record{Check: "c", Region: "r", OK: true, Duration: time.Second})
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		names[f.GetName()] = true
+	}
+	return names
+}
+
+// TestDashboardUsesExportedMetrics: every metric a PromQL expression of
+// dashboards/vantage.json names is one Vantage exports (a histogram's
+// _bucket, _sum and _count included).
+func TestDashboardUsesExportedMetrics(t *testing.T) {
+	raw, err := os.ReadFile("../dashboards/vantage.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+		Templating struct{ List []struct{ Query any } }
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatalf("dashboards/vantage.json: %v", err)
+	}
+	exported := exportedNames(t)
+	metricRE := regexp.MustCompile(`\b(probe_[a-z_]+|vantage_[a-z_]+|go_[a-z_]+|process_[a-z_]+)\b`)
+	var exprs []string
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			exprs = append(exprs, tg.Expr)
+		}
+	}
+	for _, v := range dash.Templating.List {
+		if q, ok := v.Query.(string); ok {
+			exprs = append(exprs, q)
+		}
+	}
+	used := 0
+	for _, e := range exprs {
+		for _, name := range metricRE.FindAllString(e, -1) {
+			base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, "_bucket"), "_sum"), "_count")
+			if !exported[name] && !exported[base] {
+				t.Errorf("the dashboard uses %s, which Vantage does not export (in %q)", name, e)
+			}
+			used++
+		}
+	}
+	if used < 15 {
+		t.Fatalf("only %d metric references found in %d expressions: the parser is broken", used, len(exprs))
+	}
+}
