@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"sync"
@@ -49,6 +50,59 @@ func (c *latestCache) get(check, region string) (latestEntry, bool) {
 	defer c.mu.RUnlock()
 	e, ok := c.m[[2]string{check, region}]
 	return e, ok
+}
+
+// uptimeWindows are the windows of vantage_check_uptime_ratio.
+var uptimeWindows = []struct {
+	name string
+	d    time.Duration
+}{{"24h", 24 * time.Hour}, {"7d", 7 * 24 * time.Hour}, {"30d", 30 * 24 * time.Hour}}
+
+// uptimeCache holds every check's uptime per window, recomputed from
+// rollups in the background rather than at every scrape.
+type uptimeCache struct {
+	mu sync.RWMutex
+	m  map[string]map[string]float64 // check → window → ratio
+}
+
+// refresh recomputes the uptime of every configured check.
+func (s *Server) refreshUptimes(ctx context.Context) error {
+	now := time.Now()
+	fresh := map[string]map[string]float64{}
+	for _, c := range s.checks.Load().cfg.Checks {
+		for _, w := range uptimeWindows {
+			agg, err := results.Window(ctx, s.store, c.Name, "", now.Add(-w.d), now.Add(time.Minute))
+			if err != nil {
+				return err
+			}
+			if up, ok := results.Uptime([]results.Rollup{agg}); ok {
+				if fresh[c.Name] == nil {
+					fresh[c.Name] = map[string]float64{}
+				}
+				fresh[c.Name][w.name] = up
+			}
+		}
+	}
+	s.uptimes.mu.Lock()
+	s.uptimes.m = fresh
+	s.uptimes.mu.Unlock()
+	return nil
+}
+
+// uptimeLoop refreshes the uptimes every interval until ctx ends.
+func (s *Server) uptimeLoop(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := s.refreshUptimes(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("uptime metrics not refreshed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // metrics are the server's own series, registered on one registry.
@@ -118,6 +172,7 @@ var (
 	descState     = prometheus.NewDesc("vantage_check_state", "The check's state across its regions (1 for the current one).", []string{"check", "state"}, nil)
 	descLastSeen  = prometheus.NewDesc("vantage_agent_last_seen_timestamp_seconds", "When the region's agent last talked to the server.", []string{"region"}, nil)
 	descSpool     = prometheus.NewDesc("vantage_agent_spool_depth", "Results the region's agent holds in its spool.", []string{"region"}, nil)
+	descUptime    = prometheus.NewDesc("vantage_check_uptime_ratio", "Share of passed probes over the window, all regions (recomputed every minute).", []string{"check", "window"}, nil)
 	descSched     = prometheus.NewDesc("vantage_scheduler_lag_max_seconds", "Largest delay between a planned and an actual probe start.", nil, nil)
 	descOverruns  = prometheus.NewDesc("vantage_scheduler_overruns_total", "Probe runs skipped because the previous one still ran or no slot was free.", nil, nil)
 	states        = []string{StateUp, StateDegraded, StateDown, StateUnknown}
@@ -130,7 +185,7 @@ type probeCollector struct{ s *Server }
 func (c *probeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSuccess, descDuration, descPhase, descStatus, descLength, descRedirects, descSSL,
 		descVersion, descExpiry, descLastChain, descTLSInfo, descDNSTime, descDNSAnswer, descVital, descCLS, descState,
-		descLastSeen, descSpool, descSched, descOverruns} {
+		descLastSeen, descSpool, descSched, descOverruns, descUptime} {
 		ch <- d
 	}
 }
@@ -153,6 +208,13 @@ func (c *probeCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descState, prometheus.GaugeValue, b2f(s == st), chk.Name, s)
 		}
 	}
+	c.s.uptimes.mu.RLock()
+	for _, chk := range cs.cfg.Checks {
+		for w, v := range c.s.uptimes.m[chk.Name] {
+			ch <- prometheus.MustNewConstMetric(descUptime, prometheus.GaugeValue, v, chk.Name, w)
+		}
+	}
+	c.s.uptimes.mu.RUnlock()
 	for _, reg := range cs.cfg.Regions {
 		if st, ok := c.s.agents.get(reg.Name); ok {
 			ch <- prometheus.MustNewConstMetric(descLastSeen, prometheus.GaugeValue, float64(st.LastSeen.UnixMilli())/1000, reg.Name)

@@ -88,6 +88,13 @@ func TestMetrics(t *testing.T) {
 	if v, found := value(fams, "probe_http_duration_seconds", map[string]string{"check": "good", "region": "local", "type": "http", "phase": "connect"}); !found || v <= 0 {
 		t.Errorf("connect phase %v %v", v, found)
 	}
+	waitFor(t, "uptime series", func() bool {
+		fams, _ := scrape(t, e)
+		v, found := value(fams, "vantage_check_uptime_ratio", map[string]string{"check": "broken", "window": "24h"})
+		g, foundGood := value(fams, "vantage_check_uptime_ratio", map[string]string{"check": "good", "window": "7d"})
+		return found && foundGood && v == 0 && g == 1
+	})
+	fams, body = scrape(t, e)
 	for _, name := range []string{"vantage_probes_total", "vantage_probe_duration_seconds", "go_goroutines", "process_resident_memory_bytes", "vantage_scheduler_lag_max_seconds"} {
 		if _, ok := fams[name]; !ok {
 			t.Errorf("%s missing from /metrics", name)

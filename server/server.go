@@ -5,6 +5,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,6 +40,9 @@ type Options struct {
 	Listener net.Listener
 	// LoadConfig reads ConfigPath on reload; default config.Load.
 	LoadConfig func(path string) (*config.Config, error)
+	// UptimeRefresh is how often vantage_check_uptime_ratio is recomputed
+	// (default 1 minute).
+	UptimeRefresh time.Duration
 }
 
 // Server is a running Vantage server.
@@ -53,6 +57,7 @@ type Server struct {
 	ready     atomic.Bool
 	agents    agents // status of the regions' agents
 	latest    latestCache
+	uptimes   uptimeCache
 	registry  *prometheus.Registry
 	metrics   *metrics
 	reload    sync.Mutex
@@ -232,6 +237,12 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.started = time.Now()
 	s.sched.Start()
+	uctx, stopUptimes := context.WithCancel(ctx)
+	uptimesDone := make(chan struct{})
+	go func() {
+		defer close(uptimesDone)
+		s.uptimeLoop(uctx, cmp.Or(s.opts.UptimeRefresh, time.Minute))
+	}()
 	s.ready.Store(true)
 	s.log.Info("serving", "addr", ln.Addr().String(), "checks", len(s.checks.Load().cfg.Checks))
 	errc := make(chan error, len(servers))
@@ -245,6 +256,8 @@ func (s *Server) Run(ctx context.Context) error {
 		runErr = fmt.Errorf("serve: %w", runErr)
 	}
 	s.ready.Store(false)
+	stopUptimes()
+	<-uptimesDone
 	for _, srv := range servers {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		_ = srv.Shutdown(sctx)
