@@ -86,7 +86,10 @@ func (q *queue) put(ctx context.Context, recs []results.Record) (waited bool, er
 		wasEmpty := len(q.items) == 0
 		now := time.Now()
 		if q.items == nil {
-			q.items = make([]entry, 0, min(q.capacity, max(n, q.batch)))
+			// Start small and let append grow under a burst: a queue that
+			// preallocated a whole batch (10,000 records, 3 MB) every time it
+			// emptied turned a trickle of probes into megabytes of garbage.
+			q.items = make([]entry, 0, min(q.capacity, max(n, 64)))
 		}
 		for _, r := range recs[:n] {
 			r.Detail = bytes.Clone(r.Detail) // the caller may reuse its buffer
