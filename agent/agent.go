@@ -248,14 +248,10 @@ func (a *Agent) prober(c config.Check) (probes.Prober, error) {
 		a.browser, a.noBrow = probes.NewBrowser(o)
 	}
 	if a.noBrow != nil {
-		return brokenProber{a.noBrow}, nil
+		return probes.Unavailable(a.noBrow), nil
 	}
 	return c.Prober(a.browser)
 }
-
-type brokenProber struct{ err error }
-
-func (b brokenProber) Probe(context.Context) (probes.Result, error) { return probes.Result{}, b.err }
 
 // pushLoop pushes the spool in order, backing off while the server is
 // unreachable or failing.

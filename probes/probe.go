@@ -124,3 +124,11 @@ type DNSDetail struct {
 	Transport  string   // the transport that produced the answer (udp, tcp, tcp-tls)
 	Truncated  bool     // a UDP answer was truncated (and TCP was used)
 }
+
+// Unavailable is a prober that cannot run at all (its browser is missing,
+// say): every Probe returns err as a prober error, never a target failure.
+func Unavailable(err error) Prober { return unavailable{err} }
+
+type unavailable struct{ err error }
+
+func (u unavailable) Probe(context.Context) (Result, error) { return Result{}, u.err }

@@ -80,10 +80,10 @@ func authenticate(cfg *config.Config, r *http.Request) (string, bool) {
 }
 
 // agentAuth wraps an agent route: 401 without a valid token.
-func (s *Server) agentAuth(next func(w http.ResponseWriter, r *http.Request, cfg *config.Config, region string)) http.HandlerFunc {
+func (s *Server) agentAuth(next func(w http.ResponseWriter, r *http.Request, cs *checkSet, region string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		cfg := s.checks.Load().cfg
-		region, ok := authenticate(cfg, r)
+		cs := s.checks.Load()
+		region, ok := authenticate(cs.cfg, r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="vantage-agent"`)
 			writeError(w, http.StatusUnauthorized, errors.New("missing or unknown agent token"))
@@ -93,14 +93,14 @@ func (s *Server) agentAuth(next func(w http.ResponseWriter, r *http.Request, cfg
 			st.LastSeen = time.Now()
 			st.Version = r.Header.Get("User-Agent")
 		})
-		next(w, r, cfg, region)
+		next(w, r, cs, region)
 	}
 }
 
 // agentChecks serves the region's assignment, with an ETag so that an
 // unchanged assignment costs a 304.
-func (s *Server) agentChecks(w http.ResponseWriter, r *http.Request, cfg *config.Config, region string) {
-	doc, err := cfg.Assignment(region)
+func (s *Server) agentChecks(w http.ResponseWriter, r *http.Request, cs *checkSet, region string) {
+	doc, err := cs.cfg.Assignment(region)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return
@@ -140,7 +140,7 @@ type IngestResponse struct {
 }
 
 // agentResults stores a batch: all of it or, on any error, nothing.
-func (s *Server) agentResults(w http.ResponseWriter, r *http.Request, cfg *config.Config, region string) {
+func (s *Server) agentResults(w http.ResponseWriter, r *http.Request, cs *checkSet, region string) {
 	var b IngestBatch
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxIngestBytes))
 	dec.DisallowUnknownFields()
@@ -154,7 +154,7 @@ func (s *Server) agentResults(w http.ResponseWriter, r *http.Request, cfg *confi
 		return
 	}
 	now := time.Now()
-	keep, resp, err := sortBatch(cfg, region, b.Results, now)
+	keep, resp, err := sortBatch(cs, region, b.Results, now)
 	if err != nil {
 		code := http.StatusBadRequest
 		if errors.Is(err, errWrongRegion) {
@@ -193,14 +193,10 @@ var errWrongRegion = errors.New("wrong region")
 
 // sortBatch validates every record (any invalid one refuses the batch) and
 // keeps those of checks the region probes and not stamped in the future.
-func sortBatch(cfg *config.Config, region string, recs []results.Record, now time.Time) ([]results.Record, IngestResponse, error) {
+func sortBatch(cs *checkSet, region string, recs []results.Record, now time.Time) ([]results.Record, IngestResponse, error) {
 	var resp IngestResponse
 	if len(recs) > maxBatch {
 		return nil, resp, fmt.Errorf("batch of %d results: at most %d", len(recs), maxBatch)
-	}
-	byName := make(map[string]config.Check, len(cfg.Checks))
-	for _, c := range cfg.Checks {
-		byName[c.Name] = c
 	}
 	keep := make([]results.Record, 0, len(recs))
 	for i, rec := range recs {
@@ -210,7 +206,7 @@ func sortBatch(cfg *config.Config, region string, recs []results.Record, now tim
 		if rec.Region != region {
 			return nil, resp, fmt.Errorf("results[%d]: region %q, but the token is %q's: %w", i, rec.Region, region, errWrongRegion)
 		}
-		c, ok := byName[rec.Check]
+		c, ok := cs.byName[rec.Check]
 		switch {
 		case !ok || !c.InRegion(region):
 			resp.Ignored++

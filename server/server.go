@@ -163,7 +163,7 @@ func (s *Server) prober(cfg *config.Config, c config.Check) (probes.Prober, erro
 		}
 	}
 	if s.noBrowser != nil {
-		return brokenProber{s.noBrowser}, nil
+		return probes.Unavailable(s.noBrowser), nil
 	}
 	return c.Prober(s.browser)
 }
@@ -172,11 +172,6 @@ func withLogger(o probes.BrowserOptions, l *slog.Logger) probes.BrowserOptions {
 	o.Logger = l
 	return o
 }
-
-// brokenProber stands in for a prober that cannot run at all.
-type brokenProber struct{ err error }
-
-func (b brokenProber) Probe(context.Context) (probes.Result, error) { return probes.Result{}, b.err }
 
 // Reload re-reads the config file. An invalid file is rejected with its
 // problems (returned, for the caller to log or answer) and the running

@@ -29,23 +29,7 @@ func TestRegionsSurviveOutages(t *testing.T) {
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 	t.Cleanup(target.Close)
 	dir := t.TempDir()
-	listen := freeAddr(t)
-	for name, tok := range map[string]string{"eu": "eu-west-token-0123456789", "us": "us-east-token-0123456789"} {
-		if err := os.WriteFile(filepath.Join(dir, name+".token"), []byte(tok), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := filepath.Join(dir, "vantage.yaml")
-	src := fmt.Sprintf("server: {listen: %q}\nstorage: {path: r.db}\nregions: [{name: eu-west, token_file: eu.token}, {name: us-east, token_file: us.token}]\n"+
-		"checks:\n  - {name: api, interval: 1s, timeout: 500ms, regions: [eu-west, us-east], http: {url: %q}}\n", listen, target.URL)
-	if err := os.WriteFile(cfg, []byte(src), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + listen
-	agentArgs := func(region, name string) []string {
-		return []string{"agent", "--server", base, "--region", region, "--token-file", filepath.Join(dir, name+".token"),
-			"--spool", filepath.Join(dir, name+"-spool.db"), "--log-level", "error"}
-	}
+	cfg, base, agentArgs := twoRegions(t, dir, freeAddr(t), "eu-west, us-east", target.URL)
 	srv, _ := subprocess(t, "serve", "-c", cfg, "--log-level", "error")
 	eu, _ := subprocess(t, agentArgs("eu-west", "eu")...)
 	us, _ := subprocess(t, agentArgs("us-east", "us")...)
@@ -94,4 +78,29 @@ func stopProcess(t *testing.T, cmd *exec.Cmd) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("%v after SIGTERM: %v", cmd.Args[len(cmd.Args)-1], err)
 	}
+}
+
+// twoRegions writes a config with the regions eu-west and us-east (token
+// files eu.token and us.token) and one check, api, probing targetURL every
+// second from checkRegions. It returns the config's path, the server's
+// base URL and the arguments of `vantage agent` for a region.
+func twoRegions(t *testing.T, dir, listen, checkRegions, targetURL string) (cfg, base string, agentArgs func(region, name string) []string) {
+	t.Helper()
+	for name, tok := range map[string]string{"eu": "eu-west-token-0123456789", "us": "us-east-token-0123456789"} {
+		if err := os.WriteFile(filepath.Join(dir, name+".token"), []byte(tok), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg = filepath.Join(dir, "vantage.yaml")
+	src := fmt.Sprintf("server: {listen: %q}\nstorage: {path: r.db}\nregions: [{name: eu-west, token_file: eu.token}, {name: us-east, token_file: us.token}]\n"+
+		"checks:\n  - {name: api, interval: 1s, timeout: 500ms, regions: [%s], http: {url: %q}}\n", listen, checkRegions, targetURL)
+	if err := os.WriteFile(cfg, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base = "http://" + listen
+	agentArgs = func(region, name string) []string {
+		return []string{"agent", "--server", base, "--region", region, "--token-file", filepath.Join(dir, name+".token"),
+			"--spool", filepath.Join(dir, name+"-spool.db"), "--log-level", "error"}
+	}
+	return cfg, base, agentArgs
 }

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -74,22 +73,7 @@ func TestPartition(t *testing.T) {
 	}
 	listen := ln.Addr().String()
 	ln.Close()
-	for name, tok := range map[string]string{"eu": "eu-west-token-0123456789", "us": "us-east-token-0123456789"} {
-		if err := os.WriteFile(filepath.Join(dir, name+".token"), []byte(tok), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := filepath.Join(dir, "vantage.yaml")
-	src := fmt.Sprintf("server: {listen: %q}\nstorage: {path: r.db}\nregions: [{name: eu-west, token_file: eu.token}, {name: us-east, token_file: us.token}]\n"+
-		"checks:\n  - {name: api, interval: 1s, timeout: 500ms, regions: [local, eu-west, us-east], http: {url: %q}}\n", listen, target.URL)
-	if err := os.WriteFile(cfg, []byte(src), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + listen
-	agentArgs := func(region, name string) []string {
-		return []string{"agent", "--server", base, "--region", region, "--token-file", filepath.Join(dir, name+".token"),
-			"--spool", filepath.Join(dir, name+"-spool.db"), "--log-level", "error"}
-	}
+	cfg, base, agentArgs := twoRegions(t, dir, listen, "local, eu-west, us-east", target.URL)
 	subprocess(t, "serve", "-c", cfg, "--log-level", "error")
 	subprocessIn(t, []string{"ip", "netns", "exec", ns.name}, agentArgs("eu-west", "eu")...)
 	subprocess(t, agentArgs("us-east", "us")...)
