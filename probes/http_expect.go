@@ -222,23 +222,35 @@ func (e HTTPExpect) checkDuration(r *Result) {
 }
 
 // newTraceparent returns a fresh W3C trace id and the traceparent header
-// value carrying it with a fresh span id, sampled.
+// value carrying it, sampled. The parent span id in the header is
+// ProbeSpanID(traceID), so an exporter can later emit the probe's span
+// with the id the backend saw as its parent without storing it.
 func newTraceparent() (traceID, header string) {
-	var b [24]byte
+	var b [16]byte
 	for {
 		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-		if !allZero(b[:16]) && !allZero(b[16:]) {
+		if !allZero(b[:8]) && !allZero(b[8:]) {
 			break
 		}
 	}
 	var out [55]byte
 	copy(out[:], "00-")
-	hex.Encode(out[3:35], b[:16])
+	hex.Encode(out[3:35], b[:])
 	out[35] = '-'
-	hex.Encode(out[36:52], b[16:])
+	hex.Encode(out[36:52], b[8:])
 	copy(out[52:], "-01")
 	h := string(out[:])
 	return h[3:35], h
+}
+
+// ProbeSpanID is the span id a probe with the given W3C trace id (32 hex
+// digits) sent as the parent in its traceparent and B3 headers: the second
+// half of the trace id. It returns "" for an id of the wrong length.
+func ProbeSpanID(traceID string) string {
+	if len(traceID) != 32 {
+		return ""
+	}
+	return traceID[16:]
 }
 
 func allZero(b []byte) bool {

@@ -178,6 +178,16 @@ func TestHTTPTraceparent(t *testing.T) {
 	if b3.TraceID == "" {
 		t.Fatal("B3 probe recorded no trace id")
 	}
+	seen := make(chan [2]string, 1)
+	hdrs := startHTTP(t, http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		seen <- [2]string{r.Header.Get("Traceparent"), r.Header.Get("B3")}
+	}))
+	both := probeOnce(t, newHTTP(t, probes.HTTPSpec{URL: hdrs.URL, B3: true}), 5*time.Second)
+	got := <-seen
+	span := probes.ProbeSpanID(both.TraceID)
+	if got[0] != "00-"+both.TraceID+"-"+span+"-01" || got[1] != both.TraceID+"-"+span+"-1" {
+		t.Fatalf("headers %q for trace %s: the parent span must be ProbeSpanID %q", got, both.TraceID, span)
+	}
 	off := newHTTP(t, probes.HTTPSpec{URL: srv.URL + "/traceparent", Traceparent: boolp(false), Expect: probes.HTTPExpect{Body: mustPattern(`^$`)}})
 	if r := probeOnce(t, off, 5*time.Second); !r.OK || r.TraceID != "" {
 		t.Fatalf("traceparent: false still sent one: %+v", r)
