@@ -20,8 +20,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # deps installs the system packages the tests need: Chromium for the
 # browser checks (Debian package "chromium"), iproute2 for the network
-# namespace of the partition test, and promtool (package "prometheus") to
-# lint /metrics.
+# namespace of the partition test, promtool (package "prometheus") to lint
+# /metrics, and blackbox_exporter, which /probe's output is compared with.
 deps:
 	@command -v $(GO) >/dev/null || { echo "go is not on PATH" >&2; exit 1; }
 	@if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then \
@@ -32,6 +32,10 @@ deps:
 	@if ! command -v promtool >/dev/null 2>&1; then \
 		echo "installing prometheus (for promtool)"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus >/dev/null; \
+	fi
+	@if ! command -v prometheus-blackbox-exporter >/dev/null 2>&1; then \
+		echo "installing prometheus-blackbox-exporter (/probe is compared with it)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus-blackbox-exporter >/dev/null; \
 	fi
 	@if ! command -v ip >/dev/null 2>&1; then \
 		echo "installing iproute2 (the partition test makes a network namespace)"; \
