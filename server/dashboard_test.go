@@ -6,31 +6,29 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-
-	"github.com/vantageprobe/vantage/results"
 )
 
 // exportedNames is every metric family name Vantage's server can export.
 func exportedNames(t *testing.T) map[string]bool {
 	t.Helper()
-	reg := prometheus.NewRegistry()
 	names := map[string]bool{}
 	descs := make(chan *prometheus.Desc, 256)
 	go func() {
-		(&probeCollector{}).Describe(descs)
+		(&checkCollector{}).Describe(descs)
+		(&serverCollector{}).Describe(descs)
 		close(descs)
 	}()
 	nameRE := regexp.MustCompile(`fqName: "([^"]+)"`)
 	for d := range descs {
 		names[nameRE.FindStringSubmatch(d.String())[1]] = true
 	}
-	m := newVecs()
-	reg.MustRegister(m.probes, m.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m.observe(results.Record{Check: "c", Region: "r", OK: true, Duration: time.Second})
+	reg := prometheus.NewRegistry()
+	vec := newDurationVec()
+	reg.MustRegister(vec, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	vec.WithLabelValues("c", "r").Observe(1)
 	fams, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

@@ -10,46 +10,123 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/vantageprobe/vantage/config"
 	"github.com/vantageprobe/vantage/probes"
 	"github.com/vantageprobe/vantage/results"
 )
 
-// latestEntry is the newest result of one check × region, with its detail
-// decoded once, when it is recorded, not at every scrape.
-type latestEntry struct {
-	rec    results.Record
-	detail probes.ReportDetail
+// durationBuckets are the classic buckets of vantage_probe_duration_seconds.
+var durationBuckets = [...]float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+
+// series is everything /metrics shows about one check × region: the
+// newest result (its detail decoded once, when it is recorded, not at
+// every scrape) and the counts since start-up.
+type series struct {
+	rec       results.Record
+	detail    probes.ReportDetail
+	hasResult bool
+	// labels are the escaped `check="…",region="…"` pairs, and typed the
+	// same with `,type="…"`, built once for the text exposition.
+	labels, typed string
+	ok, fail      uint64
+	buckets       [len(durationBuckets)]uint64 // not cumulative
+	sum           float64
 }
 
-// latestCache holds the newest result of every check × region in memory,
-// for /metrics.
-type latestCache struct {
+// seriesTable holds the series of every check × region seen.
+type seriesTable struct {
 	mu sync.RWMutex
-	m  map[[2]string]latestEntry
+	m  map[[2]string]*series
 }
 
-func (c *latestCache) put(rec results.Record) {
-	e := latestEntry{rec: rec}
+// entry returns the series of check × region, creating it; mu is held.
+func (t *seriesTable) entry(check, region string) *series {
+	k := [2]string{check, region}
+	if e, ok := t.m[k]; ok {
+		return e
+	}
+	if t.m == nil {
+		t.m = map[[2]string]*series{}
+	}
+	e := &series{labels: `check="` + escapeLabel(check) + `",region="` + escapeLabel(region) + `"`}
+	e.typed = e.labels
+	t.m[k] = e
+	return e
+}
+
+// put makes rec the newest result of its check × region unless a newer one
+// is there; counted also adds it to the counters and the histogram.
+func (t *seriesTable) put(rec results.Record, counted bool) {
+	var detail probes.ReportDetail
 	if len(rec.Detail) > 0 {
-		_ = json.Unmarshal(rec.Detail, &e.detail) // written by FromResult; a damaged blob just has no detail
+		_ = json.Unmarshal(rec.Detail, &detail) // written by FromResult; a damaged blob just has no detail
 	}
-	e.rec.Detail, e.rec.Screenshot = nil, nil
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[[2]string]latestEntry{}
+	rec.Detail, rec.Screenshot = nil, nil
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.entry(rec.Check, rec.Region)
+	if !e.hasResult || !rec.Started.Before(e.rec.Started) {
+		if !e.hasResult || e.rec.Kind != rec.Kind {
+			e.typed = e.labels + `,type="` + escapeLabel(string(rec.Kind)) + `"`
+		}
+		e.rec, e.detail, e.hasResult = rec, detail, true
 	}
-	k := [2]string{rec.Check, rec.Region}
-	if cur, ok := c.m[k]; !ok || !rec.Started.Before(cur.rec.Started) {
-		c.m[k] = e
+	if !counted {
+		return
+	}
+	if rec.OK {
+		e.ok++
+	} else {
+		e.fail++
+	}
+	d := rec.Duration.Seconds()
+	e.sum += d
+	for i, le := range durationBuckets {
+		if d <= le {
+			e.buckets[i]++
+			break
+		}
 	}
 }
 
-func (c *latestCache) get(check, region string) (latestEntry, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	e, ok := c.m[[2]string{check, region}]
-	return e, ok
+// get returns a copy of the newest result of check × region.
+func (t *seriesTable) get(check, region string) (series, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	e, ok := t.m[[2]string{check, region}]
+	if !ok || !e.hasResult {
+		return series{}, false
+	}
+	return *e, true
+}
+
+// retain drops the series of every check × region cfg no longer probes
+// and returns them.
+func (t *seriesTable) retain(cfg *config.Config) [][2]string {
+	keep := map[[2]string]bool{}
+	for _, c := range cfg.Checks {
+		for _, r := range c.Regions {
+			keep[[2]string{c.Name, r}] = true
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var gone [][2]string
+	for k := range t.m {
+		if !keep[k] {
+			gone = append(gone, k)
+			delete(t.m, k)
+		}
+	}
+	return gone
+}
+
+// escapeLabel escapes a label value for the text exposition format.
+func escapeLabel(v string) string {
+	if !strings.ContainsAny(v, "\\\"\n") {
+		return v
+	}
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(v)
 }
 
 // uptimeWindows are the windows of vantage_check_uptime_ratio.
@@ -65,7 +142,7 @@ type uptimeCache struct {
 	m  map[string]map[string]float64 // check → window → ratio
 }
 
-// refresh recomputes the uptime of every configured check.
+// refreshUptimes recomputes the uptime of every configured check.
 func (s *Server) refreshUptimes(ctx context.Context) error {
 	now := time.Now()
 	fresh := map[string]map[string]float64{}
@@ -105,117 +182,66 @@ func (s *Server) uptimeLoop(ctx context.Context, every time.Duration) {
 	}
 }
 
-// metrics are the server's own series, registered on one registry.
+// metrics are the server's series on two registries: core holds the few
+// process-wide series (Go, process, store, scheduler, agents), checks the
+// per-check ones. The text exposition writes the per-check series itself
+// (see exposition.go); the protobuf one, which carries native histograms,
+// gathers both registries.
 type metrics struct {
-	probes   *prometheus.CounterVec
+	core, checks *prometheus.Registry
+	// duration is kept for its native histogram (protobuf only); the
+	// text exposition writes the classic buckets from the series table.
 	duration *prometheus.HistogramVec
 }
 
-func newMetrics(reg prometheus.Registerer, s *Server) *metrics {
-	m := newVecs()
-	reg.MustRegister(m.probes, m.duration, &probeCollector{s: s},
+func newMetrics(core *prometheus.Registry, s *Server) *metrics {
+	m := &metrics{core: core, checks: prometheus.NewRegistry(), duration: newDurationVec()}
+	core.MustRegister(&serverCollector{s: s},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.checks.MustRegister(m.duration, &checkCollector{s: s})
 	return m
 }
 
-// newVecs makes the per-check counter and histogram.
-func newVecs() *metrics {
-	return &metrics{
-		probes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vantage_probes_total", Help: "Probe results recorded, by check, region and result (success or failure).",
-		}, []string{"check", "region", "result"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "vantage_probe_duration_seconds", Help: "Duration of every recorded probe.",
-			Buckets:                        []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-			NativeHistogramBucketFactor:    1.1,
-			NativeHistogramMaxBucketNumber: 100,
-		}, []string{"check", "region"}),
-	}
+func newDurationVec() *prometheus.HistogramVec {
+	return prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "vantage_probe_duration_seconds", Help: "Duration of every recorded probe.",
+		Buckets:                        durationBuckets[:],
+		NativeHistogramBucketFactor:    1.1,
+		NativeHistogramMaxBucketNumber: 100,
+	}, []string{"check", "region"})
 }
 
 // observe counts a recorded result.
 func (m *metrics) observe(rec results.Record) {
-	result := "success"
-	if !rec.OK {
-		result = "failure"
-	}
-	m.probes.WithLabelValues(rec.Check, rec.Region, result).Inc()
 	m.duration.WithLabelValues(rec.Check, rec.Region).Observe(rec.Duration.Seconds())
 }
 
-// forget drops the series of checks that are no longer configured.
-func (m *metrics) forget(removed []string) {
-	for _, c := range removed {
-		m.probes.DeletePartialMatch(prometheus.Labels{"check": c})
-		m.duration.DeletePartialMatch(prometheus.Labels{"check": c})
+// forget drops the histograms of check × regions no longer configured.
+func (m *metrics) forget(gone [][2]string) {
+	for _, k := range gone {
+		m.duration.DeleteLabelValues(k[0], k[1])
 	}
 }
 
-// Descriptions of the per-result series, with blackbox_exporter's names.
+// Process-wide series of the server.
 var (
-	labels        = []string{"check", "region", "type"}
-	descSuccess   = prometheus.NewDesc("probe_success", "Whether the probe succeeded.", labels, nil)
-	descDuration  = prometheus.NewDesc("probe_duration_seconds", "How long the probe took.", labels, nil)
-	descPhase     = prometheus.NewDesc("probe_http_duration_seconds", "Duration of the probe's phases.", append(labels, "phase"), nil)
-	descStatus    = prometheus.NewDesc("probe_http_status_code", "HTTP status code of the final response.", labels, nil)
-	descLength    = prometheus.NewDesc("probe_http_content_length", "Length of the HTTP content (-1 when unknown).", labels, nil)
-	descRedirects = prometheus.NewDesc("probe_http_redirects", "Number of redirects followed.", labels, nil)
-	descSSL       = prometheus.NewDesc("probe_http_ssl", "Whether TLS was used for the final request.", labels, nil)
-	descVersion   = prometheus.NewDesc("probe_http_version", "HTTP version of the response.", labels, nil)
-	descExpiry    = prometheus.NewDesc("probe_ssl_earliest_cert_expiry", "Earliest expiry in the certificate chain, unix seconds.", labels, nil)
-	descLastChain = prometheus.NewDesc("probe_ssl_last_chain_expiry_timestamp_seconds", "Expiry of the last certificate chain, unix seconds.", labels, nil)
-	descTLSInfo   = prometheus.NewDesc("probe_tls_version_info", "The negotiated TLS version.", append(labels, "version"), nil)
-	descDNSTime   = prometheus.NewDesc("probe_dns_lookup_time_seconds", "Time of the DNS query.", labels, nil)
-	descDNSAnswer = prometheus.NewDesc("probe_dns_answer_rrs", "Number of records in the answer section.", labels, nil)
-	descVital     = prometheus.NewDesc("probe_browser_web_vital_seconds", "Web Vitals of the page.", append(labels, "vital"), nil)
-	descCLS       = prometheus.NewDesc("probe_browser_cls", "Cumulative Layout Shift of the page.", labels, nil)
-	descState     = prometheus.NewDesc("vantage_check_state", "The check's state across its regions (1 for the current one).", []string{"check", "state"}, nil)
-	descLastSeen  = prometheus.NewDesc("vantage_agent_last_seen_timestamp_seconds", "When the region's agent last talked to the server.", []string{"region"}, nil)
-	descSpool     = prometheus.NewDesc("vantage_agent_spool_depth", "Results the region's agent holds in its spool.", []string{"region"}, nil)
-	descUptime    = prometheus.NewDesc("vantage_check_uptime_ratio", "Share of passed probes over the window, all regions (recomputed every minute).", []string{"check", "window"}, nil)
-	descSched     = prometheus.NewDesc("vantage_scheduler_lag_max_seconds", "Largest delay between a planned and an actual probe start.", nil, nil)
-	descOverruns  = prometheus.NewDesc("vantage_scheduler_overruns_total", "Probe runs skipped because the previous one still ran or no slot was free.", nil, nil)
-	states        = []string{StateUp, StateDegraded, StateDown, StateUnknown}
+	descLastSeen = prometheus.NewDesc("vantage_agent_last_seen_timestamp_seconds", "When the region's agent last talked to the server.", []string{"region"}, nil)
+	descSpool    = prometheus.NewDesc("vantage_agent_spool_depth", "Results the region's agent holds in its spool.", []string{"region"}, nil)
+	descSched    = prometheus.NewDesc("vantage_scheduler_lag_max_seconds", "Largest delay between a planned and an actual probe start.", nil, nil)
+	descOverruns = prometheus.NewDesc("vantage_scheduler_overruns_total", "Probe runs skipped because the previous one still ran or no slot was free.", nil, nil)
 )
 
-// probeCollector turns the newest result of every configured check ×
-// region into series at scrape time, so a removed check or region has none.
-type probeCollector struct{ s *Server }
+// serverCollector reports the scheduler and the agents at scrape time.
+type serverCollector struct{ s *Server }
 
-func (c *probeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descSuccess, descDuration, descPhase, descStatus, descLength, descRedirects, descSSL,
-		descVersion, descExpiry, descLastChain, descTLSInfo, descDNSTime, descDNSAnswer, descVital, descCLS, descState,
-		descLastSeen, descSpool, descSched, descOverruns, descUptime} {
+func (c *serverCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descLastSeen, descSpool, descSched, descOverruns} {
 		ch <- d
 	}
 }
 
-func (c *probeCollector) Collect(ch chan<- prometheus.Metric) {
-	cs := c.s.checks.Load()
-	now := time.Now()
-	for _, chk := range cs.cfg.Checks {
-		var latest []results.Record
-		for _, region := range chk.Regions {
-			e, ok := c.s.latest.get(chk.Name, region)
-			if !ok {
-				continue
-			}
-			latest = append(latest, e.rec)
-			collectResult(ch, e)
-		}
-		st := checkState(chk, latest, now)
-		for _, s := range states {
-			ch <- prometheus.MustNewConstMetric(descState, prometheus.GaugeValue, b2f(s == st), chk.Name, s)
-		}
-	}
-	c.s.uptimes.mu.RLock()
-	for _, chk := range cs.cfg.Checks {
-		for w, v := range c.s.uptimes.m[chk.Name] {
-			ch <- prometheus.MustNewConstMetric(descUptime, prometheus.GaugeValue, v, chk.Name, w)
-		}
-	}
-	c.s.uptimes.mu.RUnlock()
-	for _, reg := range cs.cfg.Regions {
+func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, reg := range c.s.checks.Load().cfg.Regions {
 		if st, ok := c.s.agents.get(reg.Name); ok {
 			ch <- prometheus.MustNewConstMetric(descLastSeen, prometheus.GaugeValue, float64(st.LastSeen.UnixMilli())/1000, reg.Name)
 			ch <- prometheus.MustNewConstMetric(descSpool, prometheus.GaugeValue, float64(st.SpoolDepth), reg.Name)
@@ -226,61 +252,82 @@ func (c *probeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descOverruns, prometheus.CounterValue, float64(sst.Overruns))
 }
 
-func collectResult(ch chan<- prometheus.Metric, e latestEntry) {
-	r, lv := e.rec, []string{e.rec.Check, e.rec.Region, string(e.rec.Kind)}
-	gauge := func(d *prometheus.Desc, v float64, extra ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append(lv, extra...)...)
+// checkCollector turns the series table into the per-check families for
+// the protobuf exposition; it iterates the configured checks, so a removed
+// check or region has no series.
+type checkCollector struct{ s *Server }
+
+func (c *checkCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, f := range resultFamilies {
+		ch <- f.desc
 	}
-	gauge(descSuccess, b2f(r.OK))
-	gauge(descDuration, r.Duration.Seconds())
-	if r.Kind == probes.KindHTTP {
-		r.Phases.Each(func(name string, d time.Duration) { gauge(descPhase, d.Seconds(), name) })
-		gauge(descStatus, float64(r.StatusCode))
-		gauge(descSSL, b2f(e.detail.TLS != nil))
-		if h := e.detail.HTTP; h != nil {
-			gauge(descLength, float64(h.ContentLength))
-			gauge(descRedirects, float64(h.Redirects))
-			gauge(descVersion, httpVersion(h.Version))
+	for _, f := range checkFamilies {
+		ch <- f.desc
+	}
+	ch <- descProbes
+}
+
+func (c *checkCollector) Collect(ch chan<- prometheus.Metric) {
+	cs := c.s.checks.Load()
+	view := c.s.view(time.Now())
+	t := &c.s.series
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for _, chk := range cs.cfg.Checks {
+		for _, region := range chk.Regions {
+			e, ok := t.m[[2]string{chk.Name, region}]
+			if !ok {
+				continue
+			}
+			if e.hasResult {
+				lv := []string{chk.Name, region, string(e.rec.Kind)}
+				for _, f := range resultFamilies {
+					f.values(e, func(extra string, v float64) {
+						ch <- prometheus.MustNewConstMetric(f.desc, f.valueType(), v, appendExtra(lv, f.extra, extra)...)
+					})
+				}
+			}
+			ch <- prometheus.MustNewConstMetric(descProbes, prometheus.CounterValue, float64(e.ok), chk.Name, region, "success")
+			ch <- prometheus.MustNewConstMetric(descProbes, prometheus.CounterValue, float64(e.fail), chk.Name, region, "failure")
 		}
-	}
-	if t := e.detail.TLS; t != nil && !t.EarliestChainExpiry.IsZero() {
-		gauge(descExpiry, float64(t.EarliestChainExpiry.Unix()))
-		gauge(descLastChain, float64(t.LastChainExpiry.Unix()))
-		gauge(descTLSInfo, 1, strings.TrimPrefix(t.Version, "TLS "))
-	}
-	if d := e.detail.DNS; d != nil {
-		gauge(descDNSTime, r.Phases.Processing.Seconds())
-		gauge(descDNSAnswer, float64(len(d.Answers)))
-	}
-	if b := e.detail.Browser; b != nil {
-		for _, v := range []struct {
-			name string
-			s    float64
-		}{{"lcp", b.LCP}, {"fcp", b.FCP}, {"ttfb", b.TTFB}} {
-			gauge(descVital, v.s, v.name)
+		for _, f := range checkFamilies {
+			f.values(view, chk.Name, func(extra string, v float64) {
+				ch <- prometheus.MustNewConstMetric(f.desc, f.valueType(), v, chk.Name, extra)
+			})
 		}
-		gauge(descCLS, b.CLS)
 	}
 }
 
-// httpVersion turns "HTTP/1.1" into 1.1 as blackbox_exporter does.
-func httpVersion(proto string) float64 {
-	switch proto {
-	case "HTTP/1.0":
-		return 1.0
-	case "HTTP/1.1":
-		return 1.1
-	case "HTTP/2.0":
-		return 2
-	case "HTTP/3.0":
-		return 3
+func appendExtra(lv []string, name, value string) []string {
+	if name == "" {
+		return lv
 	}
-	return 0
+	return append(lv[:len(lv):len(lv)], value)
 }
 
-func b2f(b bool) float64 {
-	if b {
-		return 1
+// checkView is what the per-check families read: the state of every
+// check and the uptimes, computed once per scrape.
+type checkView struct {
+	state   map[string]string
+	uptimes map[string]map[string]float64
+}
+
+// view computes the state of every configured check now.
+func (s *Server) view(now time.Time) checkView {
+	cs := s.checks.Load()
+	v := checkView{state: make(map[string]string, len(cs.cfg.Checks))}
+	var latest []results.Record
+	for _, chk := range cs.cfg.Checks {
+		latest = latest[:0]
+		for _, region := range chk.Regions {
+			if e, ok := s.series.get(chk.Name, region); ok {
+				latest = append(latest, e.rec)
+			}
+		}
+		v.state[chk.Name] = checkState(chk, latest, now)
 	}
-	return 0
+	s.uptimes.mu.RLock()
+	v.uptimes = s.uptimes.m // replaced whole, never mutated
+	s.uptimes.mu.RUnlock()
+	return v
 }

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -141,4 +144,106 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestMetricsTextMatchesProtobuf: the text exposition, written directly,
+// and the protobuf one, gathered by client_golang, carry the same series
+// with the same values (the protobuf one adds the native histogram).
+func TestMetricsTextMatchesProtobuf(t *testing.T) {
+	ok, bad := targets(t)
+	e := start(t, fmt.Sprintf("  - {name: good, http: {url: %q}}\n  - {name: broken, http: {url: %q}}\n  - {name: raw-tcp, tcp: {address: %q}}\n",
+		ok, bad, strings.TrimPrefix(ok[:strings.LastIndex(ok, "/")], "http://")))
+	waitFor(t, "results of every check", func() bool {
+		fams, _ := scrape(t, e)
+		return len(fams["probe_success"].GetMetric()) == 3
+	})
+	for attempt := 0; ; attempt++ {
+		text1 := flatten(t, fetch(t, e.base+"/metrics", "text/plain"))
+		proto := flatten(t, fetch(t, e.base+"/metrics", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"))
+		text2 := flatten(t, fetch(t, e.base+"/metrics", "text/plain"))
+		if !maps.Equal(text1, text2) { // a probe landed in between
+			if attempt == 20 {
+				t.Fatal("the exposition never held still for three scrapes")
+			}
+			continue
+		}
+		if !maps.Equal(text1, proto) {
+			for k, v := range text1 {
+				if pv, ok := proto[k]; !ok || pv != v {
+					t.Errorf("text %s = %v, protobuf %v (present %v)", k, v, pv, ok)
+				}
+			}
+			for k, v := range proto {
+				if _, ok := text1[k]; !ok {
+					t.Errorf("protobuf only: %s = %v", k, v)
+				}
+			}
+			t.FailNow()
+		}
+		if v, ok := text1[`probe_success{check="raw-tcp",region="local",type="tcp"}`]; !ok || v != 1 {
+			t.Fatalf("probe_success of the tcp check %v %v in %v", v, ok, slices.Collect(maps.Keys(text1)))
+		}
+		return
+	}
+}
+
+// fetch GETs url asking for the given format and parses the answer.
+func fetch(t *testing.T, url, accept string) map[string]*dto.MetricFamily {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	req.Header.Set("Accept", accept)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	dec := expfmt.NewDecoder(resp.Body, expfmt.ResponseFormat(resp.Header))
+	fams := map[string]*dto.MetricFamily{}
+	for {
+		var mf dto.MetricFamily
+		if err := dec.Decode(&mf); err == io.EOF {
+			return fams
+		} else if err != nil {
+			t.Fatalf("decode %s: %v", resp.Header.Get("Content-Type"), err)
+		}
+		fams[mf.GetName()] = &mf
+	}
+}
+
+// flatten maps each series of Vantage's own and blackbox families (not the
+// Go and process ones, which change between scrapes) to its value; a
+// histogram becomes its classic buckets, sum and count.
+func flatten(t *testing.T, fams map[string]*dto.MetricFamily) map[string]float64 {
+	t.Helper()
+	out := map[string]float64{}
+	for name, f := range fams {
+		if !strings.HasPrefix(name, "probe_") && !strings.HasPrefix(name, "vantage_check") && !strings.HasPrefix(name, "vantage_probe") {
+			continue
+		}
+		for _, m := range f.Metric {
+			var lv []string
+			for _, l := range m.Label {
+				lv = append(lv, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			slices.Sort(lv)
+			key := name + "{" + strings.Join(lv, ",") + "}"
+			switch {
+			case m.Gauge != nil:
+				out[key] = m.Gauge.GetValue()
+			case m.Counter != nil:
+				out[key] = m.Counter.GetValue()
+			case m.Histogram != nil:
+				for _, b := range m.Histogram.Bucket {
+					if math.IsInf(b.GetUpperBound(), 1) {
+						continue // the text format writes it, protobuf implies it: it is the count
+					}
+					out[fmt.Sprintf("%s le=%g", key, b.GetUpperBound())] = float64(b.GetCumulativeCount())
+				}
+				out[key+" sum"], out[key+" count"] = m.Histogram.GetSampleSum(), float64(m.Histogram.GetSampleCount())
+			default:
+				t.Fatalf("%s: unexpected type %v", key, f.GetType())
+			}
+		}
+	}
+	return out
 }

@@ -56,9 +56,9 @@ type Server struct {
 	noBrowser error           // why there is no browser, when Chromium is missing
 	ready     atomic.Bool
 	agents    agents // status of the regions' agents
-	latest    latestCache
+	series    seriesTable
+	gzips     sync.Pool // *gzip.Writer for /metrics
 	uptimes   uptimeCache
-	registry  *prometheus.Registry
 	metrics   *metrics
 	reload    sync.Mutex
 	started   time.Time
@@ -68,12 +68,16 @@ type Server struct {
 type checkSet struct {
 	cfg    *config.Config
 	byName map[string]config.Check
+	// checkLabels are the escaped `check="…"` label pairs of cfg.Checks,
+	// in order, for /metrics.
+	checkLabels []string
 }
 
 func newCheckSet(cfg *config.Config) *checkSet {
 	cs := &checkSet{cfg: cfg, byName: make(map[string]config.Check, len(cfg.Checks))}
 	for _, c := range cfg.Checks {
 		cs.byName[c.Name] = c
+		cs.checkLabels = append(cs.checkLabels, `check="`+escapeLabel(c.Name)+`"`)
 	}
 	return cs
 }
@@ -102,11 +106,11 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open results store: %w", err)
 	}
-	s := &Server{opts: o, log: logger(o.Logger), store: store, registry: reg}
+	s := &Server{opts: o, log: logger(o.Logger), store: store}
 	s.metrics = newMetrics(reg, s)
 	if recs, lerr := store.Latest(ctx); lerr == nil { // /metrics shows the last results at once after a restart
 		for _, rec := range recs {
-			s.latest.put(rec)
+			s.series.put(rec, false)
 		}
 	}
 	s.sched, err = scheduler.New(scheduler.Options{Recorder: recorder{s}, Logger: s.log})
@@ -193,13 +197,7 @@ func (s *Server) Reload(ctx context.Context) error {
 	if err := s.apply(cfg); err != nil {
 		return fmt.Errorf("config not applied: %w", err)
 	}
-	var removed []string
-	for _, c := range old.Checks {
-		if _, ok := s.checks.Load().byName[c.Name]; !ok {
-			removed = append(removed, c.Name)
-		}
-	}
-	s.metrics.forget(removed)
+	s.metrics.forget(s.series.retain(cfg))
 	return nil
 }
 
@@ -298,7 +296,7 @@ func (r recorder) Record(ctx context.Context, run scheduler.Run) error {
 
 // observe feeds a stored result to the metrics.
 func (s *Server) observe(rec results.Record) {
-	s.latest.put(rec)
+	s.series.put(rec, true)
 	s.metrics.observe(rec)
 }
 
