@@ -2,7 +2,6 @@ package server
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -61,18 +60,13 @@ func (a *agents) get(region string) (agentStatus, bool) {
 // authenticate returns the region whose token the request carries. Every
 // token is compared, in constant time, as a fixed-length hash.
 func authenticate(cfg *config.Config, r *http.Request) (string, bool) {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || tok == "" {
+	tok, ok := bearerToken(r)
+	if !ok {
 		return "", false
 	}
-	got := sha256.Sum256([]byte(tok))
 	region, found := "", 0
 	for _, reg := range cfg.Regions {
-		if reg.Token == "" {
-			continue
-		}
-		want := sha256.Sum256([]byte(reg.Token.Reveal()))
-		if subtle.ConstantTimeCompare(got[:], want[:]) == 1 {
+		if reg.Token != "" && secretEqual(tok, reg.Token.Reveal()) {
 			region, found = reg.Name, found+1
 		}
 	}
