@@ -28,6 +28,12 @@ type BrowserSpec struct {
 	Steps      []BrowserStep  `yaml:"steps"`
 	Expect     BrowserExpect  `yaml:"expect"`
 	Screenshot ScreenshotMode `yaml:"screenshot"` // on_failure (default) | always | never
+	// Traceparent sends a sampled W3C traceparent header with every page
+	// (document) request to the check URL's origin (default true); other
+	// origins never see it.
+	Traceparent *bool `yaml:"traceparent"`
+	// B3 also sends the trace as a Zipkin B3 single header (default false).
+	B3 bool `yaml:"b3"`
 }
 
 // Viewport is the size of the emulated window in CSS pixels.
@@ -268,6 +274,7 @@ type BrowserProber struct {
 	noFailedRequests bool
 	screenshot       ScreenshotMode
 	origin           string // scheme://host:port of the URL
+	trace, b3        bool   // headers sent to the origin's documents
 }
 
 // NewBrowserProber builds a browser prober from a spec. Runs share b, which
@@ -286,6 +293,8 @@ func NewBrowserProber(spec BrowserSpec, b *Browser) (*BrowserProber, error) {
 		noFailedRequests: spec.Expect.NoFailedRequests != nil && *spec.Expect.NoFailedRequests,
 		screenshot:       cmpOr(spec.Screenshot, ScreenshotOnFailure),
 		origin:           originOf(u),
+		trace:            spec.Traceparent == nil || *spec.Traceparent,
+		b3:               spec.B3,
 	}
 	if p.viewport == (Viewport{}) {
 		p.viewport = Viewport{DefaultViewportWidth, DefaultViewportHeight}

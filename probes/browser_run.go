@@ -35,6 +35,9 @@ type browserRun struct {
 	closer []func()
 	wg     sync.WaitGroup
 	timing *navTiming // of the first page
+	// traceHeaders are added to every document request to the check's
+	// origin (nil when tracing is off).
+	traceHeaders []*fetch.HeaderEntry
 }
 
 // Probe loads the page in a fresh incognito tab, runs the steps and judges
@@ -67,6 +70,16 @@ func (p *BrowserProber) Probe(ctx context.Context) (Result, error) {
 
 func (run *browserRun) execute() (Result, error) {
 	r := Result{Kind: KindBrowser, Target: run.p.spec.URL, Started: time.Now(), OK: true}
+	if run.p.trace || run.p.b3 {
+		var tp string
+		r.TraceID, tp = newTraceparent()
+		if run.p.trace {
+			run.traceHeaders = append(run.traceHeaders, &fetch.HeaderEntry{Name: "traceparent", Value: tp})
+		}
+		if run.p.b3 {
+			run.traceHeaders = append(run.traceHeaders, &fetch.HeaderEntry{Name: "b3", Value: r.TraceID + "-" + ProbeSpanID(r.TraceID) + "-1"})
+		}
+	}
 	if err := run.open(); err != nil {
 		return r, run.proberError("open a tab", err)
 	}
@@ -228,8 +241,28 @@ func (run *browserRun) decide(ev fetch.EventRequestPaused) {
 	case responseStage:
 		_, _ = chromedp.Call(run.tab, fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: id})
 	default:
-		_, _ = chromedp.Call(run.tab, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: id})
+		_, _ = chromedp.Call(run.tab, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: id, Headers: run.headers(ev.Request)})
 	}
+}
+
+// headers returns the request's headers with the trace headers added when
+// it goes to the check's origin, or nil (unchanged) otherwise.
+func (run *browserRun) headers(req *network.Request) []*fetch.HeaderEntry {
+	if len(run.traceHeaders) == 0 || req == nil {
+		return nil
+	}
+	u, err := url.Parse(req.URL)
+	if err != nil || originOf(u) != run.p.origin {
+		return nil
+	}
+	out := make([]*fetch.HeaderEntry, 0, len(req.Headers)+len(run.traceHeaders))
+	for name, v := range req.Headers {
+		if strings.EqualFold(name, "traceparent") || strings.EqualFold(name, "b3") {
+			continue
+		}
+		out = append(out, &fetch.HeaderEntry{Name: name, Value: fmt.Sprint(v)})
+	}
+	return append(out, run.traceHeaders...)
 }
 
 // redirectTarget returns the absolute Location of a redirect response, or "".
