@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vantageprobe/vantage/probes"
+	"github.com/vantageprobe/vantage/tracing"
 )
 
 // Defaults.
@@ -37,6 +38,8 @@ type Config struct {
 	Regions  []Region `yaml:"regions"`
 	Defaults Defaults `yaml:"defaults"`
 	Checks   []Check  `yaml:"checks"`
+	// Tracing exports a span per probe result over OTLP and/or Zipkin.
+	Tracing tracing.Config `yaml:"tracing"`
 }
 
 // LocalRegion is the server's own vantage point; it is always present.
@@ -252,6 +255,12 @@ func (c *Config) resolvePaths(base string) {
 		c.Storage.Path = DefaultStoragePath
 	}
 	abs(&c.Storage.Path)
+	if o := c.Tracing.OTLP; o != nil {
+		abs(&o.TLS.CAFile)
+	}
+	if z := c.Tracing.Zipkin; z != nil {
+		abs(&z.TLS.CAFile)
+	}
 	for i := range c.Checks {
 		ch := &c.Checks[i]
 		switch {
@@ -290,6 +299,10 @@ func (c *Config) validate(pos Positions) []Problem {
 	}
 	if c.Defaults.Timeout <= 0 {
 		at("defaults.timeout", "must be positive")
+	}
+	for _, e := range splitErrors(c.Tracing.Validate()) {
+		field, msg := splitField(e.Error())
+		at(strings.TrimSuffix("tracing."+field, "."), "%s", msg)
 	}
 	seen := make(map[string]int, len(c.Checks))
 	for i := range c.Checks {

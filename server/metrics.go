@@ -225,17 +225,20 @@ func (m *metrics) forget(gone [][2]string) {
 
 // Process-wide series of the server.
 var (
-	descLastSeen = prometheus.NewDesc("vantage_agent_last_seen_timestamp_seconds", "When the region's agent last talked to the server.", []string{"region"}, nil)
-	descSpool    = prometheus.NewDesc("vantage_agent_spool_depth", "Results the region's agent holds in its spool.", []string{"region"}, nil)
-	descSched    = prometheus.NewDesc("vantage_scheduler_lag_max_seconds", "Largest delay between a planned and an actual probe start.", nil, nil)
-	descOverruns = prometheus.NewDesc("vantage_scheduler_overruns_total", "Probe runs skipped because the previous one still ran or no slot was free.", nil, nil)
+	descLastSeen  = prometheus.NewDesc("vantage_agent_last_seen_timestamp_seconds", "When the region's agent last talked to the server.", []string{"region"}, nil)
+	descSpool     = prometheus.NewDesc("vantage_agent_spool_depth", "Results the region's agent holds in its spool.", []string{"region"}, nil)
+	descSched     = prometheus.NewDesc("vantage_scheduler_lag_max_seconds", "Largest delay between a planned and an actual probe start.", nil, nil)
+	descOverruns  = prometheus.NewDesc("vantage_scheduler_overruns_total", "Probe runs skipped because the previous one still ran or no slot was free.", nil, nil)
+	descTraced    = prometheus.NewDesc("vantage_trace_records_total", "Results queued for span export, by exporter (otlp, zipkin).", []string{"exporter"}, nil)
+	descTraceDrop = prometheus.NewDesc("vantage_trace_records_dropped_total", "Results not exported because the exporter's queue was full.", []string{"exporter"}, nil)
+	descTraceFail = prometheus.NewDesc("vantage_trace_spans_failed_total", "Spans the collector did not accept.", []string{"exporter"}, nil)
 )
 
 // serverCollector reports the scheduler and the agents at scrape time.
 type serverCollector struct{ s *Server }
 
 func (c *serverCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descLastSeen, descSpool, descSched, descOverruns} {
+	for _, d := range []*prometheus.Desc{descLastSeen, descSpool, descSched, descOverruns, descTraced, descTraceDrop, descTraceFail} {
 		ch <- d
 	}
 }
@@ -250,6 +253,11 @@ func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
 	sst := c.s.sched.Stats()
 	ch <- prometheus.MustNewConstMetric(descSched, prometheus.GaugeValue, sst.MaxLag.Seconds())
 	ch <- prometheus.MustNewConstMetric(descOverruns, prometheus.CounterValue, float64(sst.Overruns))
+	for name, st := range c.s.tracer.Load().Stats() {
+		ch <- prometheus.MustNewConstMetric(descTraced, prometheus.CounterValue, float64(st.Queued), name)
+		ch <- prometheus.MustNewConstMetric(descTraceDrop, prometheus.CounterValue, float64(st.Dropped), name)
+		ch <- prometheus.MustNewConstMetric(descTraceFail, prometheus.CounterValue, float64(st.FailedSpans), name)
+	}
 }
 
 // checkCollector turns the series table into the per-check families for

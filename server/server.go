@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/vantageprobe/vantage/results"
 	"github.com/vantageprobe/vantage/results/sqlite"
 	"github.com/vantageprobe/vantage/scheduler"
+	"github.com/vantageprobe/vantage/tracing"
 )
 
 // LocalRegion is the server's own vantage point.
@@ -58,6 +60,9 @@ type Server struct {
 	agents    agents // status of the regions' agents
 	series    seriesTable
 	gzips     sync.Pool // *gzip.Writer for /metrics
+	tracer    atomic.Pointer[tracing.Exporter]
+	// probeSlots caps the concurrent /probe requests (sized at start-up).
+	probeSlots chan struct{}
 	uptimes   uptimeCache
 	metrics   *metrics
 	reload    sync.Mutex
@@ -107,6 +112,12 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		return nil, fmt.Errorf("open results store: %w", err)
 	}
 	s := &Server{opts: o, log: logger(o.Logger), store: store}
+	tr, err := tracing.New(ctx, cfg.Tracing, s.log)
+	if err != nil {
+		_ = store.Close()
+		return nil, fmt.Errorf("tracing: %w", err)
+	}
+	s.tracer.Store(tr)
 	s.metrics = newMetrics(reg, s)
 	if recs, lerr := store.Latest(ctx); lerr == nil { // /metrics shows the last results at once after a restart
 		for _, rec := range recs {
@@ -198,6 +209,9 @@ func (s *Server) Reload(ctx context.Context) error {
 		return fmt.Errorf("config not applied: %w", err)
 	}
 	s.metrics.forget(s.series.retain(cfg))
+	if !reflect.DeepEqual(cfg.Tracing, old.Tracing) {
+		s.replaceTracer(ctx, cfg.Tracing)
+	}
 	return nil
 }
 
@@ -279,7 +293,34 @@ func (s *Server) close(ctx context.Context) error {
 	if s.browser != nil {
 		err = errors.Join(err, s.browser.Close())
 	}
-	return errors.Join(err, s.store.Close())
+	err = errors.Join(err, s.store.Close())
+	tctx, tcancel := context.WithTimeout(context.WithoutCancel(ctx), tracerShutdown)
+	defer tcancel()
+	if terr := s.tracer.Load().Shutdown(tctx); terr != nil {
+		s.log.Warn("spans not all exported", "err", terr)
+	}
+	return err
+}
+
+// tracerShutdown bounds how long queued spans may take to export on
+// shutdown or when a reload replaces the exporters.
+const tracerShutdown = 5 * time.Second
+
+// replaceTracer starts the exporters of a reloaded tracing config; the old
+// ones flush in the background. A config the exporters refuse keeps the
+// old ones.
+func (s *Server) replaceTracer(ctx context.Context, cfg tracing.Config) {
+	tr, err := tracing.New(ctx, cfg, s.log)
+	if err != nil {
+		s.log.Error("config reload: tracing unchanged", "err", err)
+		return
+	}
+	old := s.tracer.Swap(tr)
+	go func() {
+		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tracerShutdown)
+		defer cancel()
+		_ = old.Shutdown(tctx)
+	}()
 }
 
 // recorder fans each run out to the store and the metrics.
@@ -298,6 +339,10 @@ func (r recorder) Record(ctx context.Context, run scheduler.Run) error {
 func (s *Server) observe(rec results.Record) {
 	s.series.put(rec, true)
 	s.metrics.observe(rec)
+	if c, ok := s.checks.Load().byName[rec.Check]; ok && c.HideTarget {
+		rec.Target = "" // the exporter sends no target attributes and no error text then
+	}
+	s.tracer.Load().Export(rec)
 }
 
 // Runs returns how many results the scheduler has produced.
