@@ -63,10 +63,10 @@ type Server struct {
 	tracer    atomic.Pointer[tracing.Exporter]
 	// probeSlots caps the concurrent /probe requests (sized at start-up).
 	probeSlots chan struct{}
-	uptimes   uptimeCache
-	metrics   *metrics
-	reload    sync.Mutex
-	started   time.Time
+	uptimes    uptimeCache
+	metrics    *metrics
+	reload     sync.Mutex
+	started    time.Time
 }
 
 // checkSet is the current config's checks, replaced whole on reload.
