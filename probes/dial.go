@@ -16,6 +16,8 @@ import (
 // concurrent use.
 type dialer struct {
 	ipVersion IPVersion
+	prefer    IPVersion  // with IPAny, the family chosen when a name has both (default IPv4)
+	source    netip.Addr // local address to dial from; invalid: any
 	resolver  *net.Resolver
 	net       net.Dialer
 	guard     *Guard // nil: every address
@@ -27,6 +29,31 @@ func newDialer(v IPVersion, opts []Option) *dialer {
 		o(d)
 	}
 	return d
+}
+
+// withAddressing sets the preferred family and the source address, from a
+// spec's prefer_ip_version and source_ip (both validated).
+func (d *dialer) withAddressing(prefer IPVersion, source string) *dialer {
+	d.prefer = prefer
+	if source != "" {
+		d.source, _ = netip.ParseAddr(source)
+	}
+	return d
+}
+
+// netDialer returns the dialer for network ("tcp" or "udp"), bound to the
+// source address when one is set.
+func (d *dialer) netDialer(network string) *net.Dialer {
+	nd := d.net
+	if d.source.IsValid() {
+		ip := net.IP(d.source.AsSlice())
+		if network == "udp" {
+			nd.LocalAddr = &net.UDPAddr{IP: ip}
+		} else {
+			nd.LocalAddr = &net.TCPAddr{IP: ip}
+		}
+	}
+	return &nd
 }
 
 // dialTimes receives the duration of each step of one dial.
@@ -57,7 +84,7 @@ func (d *dialer) dial(ctx context.Context, address string, t *dialTimes) (net.Co
 	if t.onConnect != nil {
 		t.onConnect()
 	}
-	conn, err := d.net.DialContext(ctx, "tcp", remote)
+	conn, err := d.netDialer("tcp").DialContext(ctx, "tcp", remote)
 	t.connect += time.Since(resolved)
 	t.remote = remote
 	if err != nil {
@@ -81,14 +108,35 @@ func (d *dialer) resolve(ctx context.Context, host string) (netip.Addr, error) {
 	if len(ips) == 0 {
 		return netip.Addr{}, fmt.Errorf("no %s address for %s", d.ipVersion.network(), host)
 	}
-	// Prefer IPv4 for "any", as browsers do when IPv6 is not known to work
-	// and as blackbox_exporter's preferred_ip_protocol default does.
+	// For "any", prefer IPv4 unless told otherwise, as browsers do when IPv6
+	// is not known to work; fall back to the other family.
+	prefer := cmpOr(d.prefer, IPv4)
 	for _, ip := range ips {
-		if ip.Unmap().Is4() {
+		if prefer.allows(ip) {
 			return ip.Unmap(), nil
 		}
 	}
-	return ips[0], nil
+	return ips[0].Unmap(), nil
+}
+
+// validateAddressing checks prefer_ip_version and source_ip against
+// ip_version v; each problem starts with its field.
+func validateAddressing(v, prefer IPVersion, source string) []error {
+	var errs []error
+	if prefer != "" && prefer != IPAny && v != "" && v != IPAny && prefer != v {
+		errs = append(errs, fmt.Errorf("prefer_ip_version: IPv%s contradicts ip_version %s", prefer, v))
+	}
+	if source == "" {
+		return errs
+	}
+	ip, err := netip.ParseAddr(source)
+	switch {
+	case err != nil || ip.Zone() != "":
+		errs = append(errs, fmt.Errorf("source_ip: %q is not an IP address", source))
+	case !v.allows(ip):
+		errs = append(errs, fmt.Errorf("source_ip: %s is not an IPv%s address", source, v))
+	}
+	return errs
 }
 
 // allows reports whether ip belongs to the chosen family.
@@ -110,6 +158,9 @@ type TLSOptions struct {
 	ServerName         string `yaml:"server_name"`
 	CertFile           string `yaml:"cert_file"`
 	KeyFile            string `yaml:"key_file"`
+	// MinVersion is the lowest TLS version the client offers (default 1.0);
+	// a server that only speaks older versions fails the handshake.
+	MinVersion TLSVersion `yaml:"min_version"`
 }
 
 // Validate checks that a client certificate comes with its key.
@@ -130,6 +181,9 @@ func (o TLSOptions) config(host string) (*tls.Config, error) {
 	}
 	if o.ServerName != "" {
 		c.ServerName = o.ServerName
+	}
+	if o.MinVersion != 0 {
+		c.MinVersion = uint16(o.MinVersion)
 	}
 	if o.CAFile != "" {
 		pool, err := loadCAFile(o.CAFile)

@@ -26,20 +26,21 @@ type DNSSpec struct {
 	Server    string       `yaml:"server"`
 	Name      string       `yaml:"name"`
 	Type      DNSType      `yaml:"type"`      // default A
+	Class     DNSClass     `yaml:"class"`     // default IN
 	Transport DNSTransport `yaml:"transport"` // udp (default), tcp, tcp-tls
-	IPVersion IPVersion    `yaml:"ip_version"`
-	Recursion *bool        `yaml:"recursion"` // RD flag, default true
-	EDNS0     *bool        `yaml:"edns0"`     // default true
-	UDPSize   uint16       `yaml:"udp_size"`  // EDNS0 buffer size, default 1232
-	TLSConfig TLSOptions   `yaml:"tls_config"`
-	Expect    DNSExpect    `yaml:"expect"`
-}
-
-// DNSExpect holds the assertions of a DNS check.
-type DNSExpect struct {
-	Rcode      DNSRcode  `yaml:"rcode"`       // default NOERROR
-	Answers    []Pattern `yaml:"answers"`     // each must match some answer record (zone-file text)
-	MinAnswers int       `yaml:"min_answers"` // fewest answer records
+	// TCPFallback retries a truncated UDP answer over TCP (default true).
+	TCPFallback *bool     `yaml:"tcp_fallback"`
+	IPVersion   IPVersion `yaml:"ip_version"`
+	// PreferIPVersion is the family used when ip_version is any and the
+	// server's name has addresses of both (default 4).
+	PreferIPVersion IPVersion `yaml:"prefer_ip_version"`
+	// SourceIP is the local address to send the query from (default: any).
+	SourceIP  string     `yaml:"source_ip"`
+	Recursion *bool      `yaml:"recursion"` // RD flag, default true
+	EDNS0     *bool      `yaml:"edns0"`     // default true
+	UDPSize   uint16     `yaml:"udp_size"`  // EDNS0 buffer size, default 1232
+	TLSConfig TLSOptions `yaml:"tls_config"`
+	Expect    DNSExpect  `yaml:"expect"`
 }
 
 // DNSType is a query type: A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, CAA, PTR.
@@ -51,9 +52,16 @@ var dnsTypes = map[string]uint16{
 	"CAA": dns.TypeCAA, "PTR": dns.TypePTR,
 }
 
-// UnmarshalText parses a type mnemonic (case-insensitive).
+// UnmarshalText parses a type mnemonic (case-insensitive): the common
+// ones above, ANY, or any other data type miekg/dns knows (HTTPS, TLSA,
+// DNSKEY …); not the other meta types (AXFR, IXFR, OPT …).
 func (t *DNSType) UnmarshalText(b []byte) error {
-	v, ok := dnsTypes[strings.ToUpper(string(b))]
+	name := strings.ToUpper(string(b))
+	v, ok := dnsTypes[name]
+	if !ok {
+		v, ok = dns.StringToType[name]
+		ok = ok && v != dns.TypeNone && v != dns.TypeOPT && (v < dns.TypeTKEY || v > dns.TypeMAILA)
+	}
 	if !ok {
 		return fmt.Errorf("%q is not a supported DNS type (A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, CAA, PTR)", b)
 	}
@@ -127,15 +135,14 @@ func (s DNSSpec) Validate() error {
 	if s.UDPSize != 0 && s.UDPSize < dns.MinMsgSize {
 		errs = append(errs, fmt.Errorf("udp_size: must be at least %d, got %d", dns.MinMsgSize, s.UDPSize))
 	}
-	if s.Expect.MinAnswers < 0 {
-		errs = append(errs, fmt.Errorf("expect.min_answers: must be 0 or more, got %d", s.Expect.MinAnswers))
-	}
 	if err := s.TLSConfig.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("tls_config: %w", err))
 	}
 	if s.Transport != DNSTCPTLS && s.TLSConfig != (TLSOptions{}) {
 		errs = append(errs, errors.New("tls_config: only used with transport: tcp-tls"))
 	}
+	errs = append(errs, validateAddressing(s.IPVersion, s.PreferIPVersion, s.SourceIP)...)
+	errs = append(errs, s.Expect.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -190,7 +197,7 @@ func NewDNS(spec DNSSpec, opts ...Option) (*DNSProber, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	p := &DNSProber{spec: spec, dialer: newDialer(spec.IPVersion, opts)}
+	p := &DNSProber{spec: spec, dialer: newDialer(spec.IPVersion, opts).withAddressing(spec.PreferIPVersion, spec.SourceIP)}
 	port := "53"
 	if spec.Transport == DNSTCPTLS {
 		port = "853"
@@ -239,6 +246,7 @@ func buildQuery(spec DNSSpec) *dns.Msg {
 	}
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(name), uint16(cmpOr(spec.Type, DNSType(dns.TypeA))))
+	m.Question[0].Qclass = spec.Class.Code()
 	m.RecursionDesired = spec.Recursion == nil || *spec.Recursion
 	if spec.EDNS0 == nil || *spec.EDNS0 {
 		m.SetEdns0(cmpOr(spec.UDPSize, DefaultDNSUDPSize), false)
@@ -252,7 +260,7 @@ func (p *DNSProber) Probe(ctx context.Context) (Result, error) {
 	r := Result{Kind: KindDNS, Target: p.spec.Name + " @" + p.server, Started: time.Now(), OK: true}
 	transport := cmpOr(p.spec.Transport, DNSUDP)
 	resp, err := p.exchange(ctx, transport, &r)
-	if err == nil && resp.Truncated && transport == DNSUDP {
+	if err == nil && resp.Truncated && transport == DNSUDP && (p.spec.TCPFallback == nil || *p.spec.TCPFallback) {
 		r.DNS.Truncated = true
 		resp, err = p.exchange(ctx, DNSTCP, &r)
 	}
@@ -333,7 +341,11 @@ func (p *DNSProber) connect(ctx context.Context, transport DNSTransport, r *Resu
 	if transport == DNSUDP {
 		network = "udp"
 	}
-	conn, err := p.dialer.net.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
+	remote := net.JoinHostPort(ip.String(), port)
+	if r.RemoteAddr == "" {
+		r.RemoteAddr = remote
+	}
+	conn, err := p.dialer.netDialer(network).DialContext(ctx, network, remote)
 	r.Phases.Connect += time.Since(resolved)
 	if err != nil {
 		return nil, netError(ctx, PhaseConnect, err)
@@ -348,46 +360,6 @@ func (p *DNSProber) connect(ctx context.Context, transport DNSTransport, r *Resu
 		return nil, err
 	}
 	return tc, nil
-}
-
-// check records the answer and applies the assertions.
-func (p *DNSProber) check(r *Result, resp *dns.Msg) {
-	d := r.DNS
-	d.Rcode = dns.RcodeToString[resp.Rcode]
-	d.Answers = make([]string, len(resp.Answer))
-	for i, rr := range resp.Answer {
-		d.Answers[i] = rr.String()
-	}
-	d.Authority = len(resp.Ns)
-	for _, rr := range resp.Extra {
-		if rr.Header().Rrtype != dns.TypeOPT {
-			d.Additional++
-		}
-	}
-	e := p.spec.Expect
-	if resp.Rcode != e.Rcode.Code() {
-		r.fail(fmt.Errorf("%w: got %s, want %s", ErrDNSRcode, d.Rcode, e.Rcode))
-		return
-	}
-	if len(d.Answers) < e.MinAnswers {
-		r.fail(fmt.Errorf("%w: %d answers, want at least %d", ErrDNSAnswer, len(d.Answers), e.MinAnswers))
-		return
-	}
-	for _, pat := range e.Answers {
-		if !anyMatch(pat, d.Answers) {
-			r.fail(fmt.Errorf("%w: no answer matches %q", ErrDNSAnswer, pat))
-			return
-		}
-	}
-}
-
-func anyMatch(p Pattern, ss []string) bool {
-	for _, s := range ss {
-		if p.MatchString(s) {
-			return true
-		}
-	}
-	return false
 }
 
 // MarshalText returns the mnemonic.

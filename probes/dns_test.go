@@ -696,7 +696,9 @@ func TestDNSTypeText(t *testing.T) {
 		{"A", dns.TypeA, true}, {"a", dns.TypeA, true}, {"AAAA", dns.TypeAAAA, true}, {"cname", dns.TypeCNAME, true},
 		{"Mx", dns.TypeMX, true}, {"TXT", dns.TypeTXT, true}, {"NS", dns.TypeNS, true}, {"SOA", dns.TypeSOA, true},
 		{"srv", dns.TypeSRV, true}, {"CAA", dns.TypeCAA, true}, {"ptr", dns.TypePTR, true},
-		{"", 0, false}, {"ANY", 0, false}, {"AXFR", 0, false}, {"DNSKEY", 0, false}, {"1", 0, false}, {" A", 0, false},
+		{"ANY", dns.TypeANY, true}, {"DNSKEY", dns.TypeDNSKEY, true}, {"https", dns.TypeHTTPS, true}, {"URI", dns.TypeURI, true},
+		{"", 0, false}, {"AXFR", 0, false}, {"IXFR", 0, false}, {"OPT", 0, false}, {"TSIG", 0, false}, {"NONE", 0, false},
+		{"1", 0, false}, {" A", 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -36,7 +36,16 @@ type HTTPSpec struct {
 	MaxRedirects    *int              `yaml:"max_redirects"`    // default 10; 0 fails on any redirect
 	MaxBodyBytes    int64             `yaml:"max_body_bytes"`   // default 1 MiB
 	IPVersion       IPVersion         `yaml:"ip_version"`
-	TLSConfig       TLSOptions        `yaml:"tls_config"`
+	// PreferIPVersion is the family used when ip_version is any and the
+	// host has addresses of both (default 4).
+	PreferIPVersion IPVersion  `yaml:"prefer_ip_version"`
+	TLSConfig       TLSOptions `yaml:"tls_config"`
+	// Compression says how the response body is read: auto (default: ask
+	// for gzip and decode it transparently), identity (ask for nothing,
+	// read the bytes as sent), gzip or deflate (decode the body with that
+	// algorithm whatever the server says; a body that does not decode
+	// fails the check).
+	Compression Compression `yaml:"compression"`
 	// Traceparent injects a W3C traceparent header (default true).
 	Traceparent *bool `yaml:"traceparent"`
 	// B3 also sends the trace as a Zipkin B3 single header (default false).
@@ -82,6 +91,7 @@ func (s HTTPSpec) Validate() error {
 		add("max_body_bytes", fmt.Errorf("must not be negative (0 means the default, 1 MiB), got %d", s.MaxBodyBytes))
 	}
 	add("tls_config", s.TLSConfig.Validate())
+	errs = append(errs, validateAddressing(s.IPVersion, s.PreferIPVersion, "")...)
 	if err := s.Expect.validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -150,11 +160,14 @@ func NewHTTP(spec HTTPSpec, opts ...Option) (*HTTPProber, error) {
 		spec:      spec,
 		method:    cmpOr(spec.Method, http.MethodGet),
 		header:    buildHeader(spec),
-		dialer:    newDialer(spec.IPVersion, opts),
+		dialer:    newDialer(spec.IPVersion, opts).withAddressing(spec.PreferIPVersion, ""),
 		maxBody:   cmpOr(spec.MaxBodyBytes, DefaultMaxBodyBytes),
 		keepBody:  spec.Expect.needsBody(),
 		trace:     spec.Traceparent == nil || *spec.Traceparent,
 		expectTLS: u.Scheme == "https",
+	}
+	if spec.Expect.BodySizeLimit > 0 {
+		p.maxBody = spec.Expect.BodySizeLimit
 	}
 	p.host = p.header.Get("Host")
 	p.header.Del("Host")
@@ -164,6 +177,7 @@ func NewHTTP(spec HTTPSpec, opts ...Option) (*HTTPProber, error) {
 			DialContext:            p.dialContext,
 			TLSClientConfig:        tlsCfg,
 			DisableKeepAlives:      true,
+			DisableCompression:     !spec.Compression.auto(),
 			ForceAttemptHTTP2:      true,
 			MaxResponseHeaderBytes: 1 << 20,
 		},
@@ -210,6 +224,7 @@ type httpRun struct {
 	firstByte  time.Time
 	processing time.Duration
 	phase      string
+	refused    bool // a redirect was not followed (follow_redirects: false)
 }
 
 type runKey struct{}
@@ -239,7 +254,9 @@ func (p *HTTPProber) dialContext(ctx context.Context, _, addr string) (net.Conn,
 	run.mu.Lock()
 	run.dial.resolve += t.resolve
 	run.dial.connect += t.connect
-	run.dial.remote = t.remote
+	if run.dial.remote == "" {
+		run.dial.remote = t.remote // the first hop's address
+	}
 	run.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -312,11 +329,14 @@ func (p *HTTPProber) Probe(ctx context.Context) (Result, error) {
 	run := &httpRun{ctx: ctx, phase: PhaseResolve}
 	resp, err := p.send(ctx, run, &r)
 	if err == nil {
-		p.receive(ctx, resp, &r)
+		p.receive(ctx, resp, run, &r)
 	} else {
 		r.fail(err)
 	}
 	end := time.Now()
+	run.mu.Lock()
+	r.RemoteAddr = run.dial.remote
+	run.mu.Unlock()
 	r.Duration = end.Sub(r.Started)
 	run.phases(&r, end)
 	if r.Err == nil {
@@ -375,6 +395,11 @@ func (p *HTTPProber) classify(ctx context.Context, run *httpRun, err error) erro
 
 func (p *HTTPProber) checkRedirect(req *http.Request, via []*http.Request) error {
 	if p.spec.FollowRedirects != nil && !*p.spec.FollowRedirects {
+		if run, ok := req.Context().Value(runKey{}).(*httpRun); ok {
+			run.mu.Lock()
+			run.refused = true
+			run.mu.Unlock()
+		}
 		return http.ErrUseLastResponse
 	}
 	max := DefaultMaxRedirects
@@ -398,47 +423,68 @@ func (p *HTTPProber) checkRedirect(req *http.Request, via []*http.Request) error
 }
 
 // receive reads the response (body capped) and applies the assertions.
-func (p *HTTPProber) receive(ctx context.Context, resp *http.Response, r *Result) {
+func (p *HTTPProber) receive(ctx context.Context, resp *http.Response, run *httpRun, r *Result) {
 	defer resp.Body.Close()
+	run.mu.Lock()
+	refused := run.refused
+	run.mu.Unlock()
 	r.HTTP = &HTTPDetail{
-		StatusCode:    resp.StatusCode,
-		Version:       resp.Proto,
-		ContentLength: resp.ContentLength,
-		Redirects:     redirectCount(resp),
-		FinalURL:      resp.Request.URL.String(),
+		StatusCode:          resp.StatusCode,
+		Version:             resp.Proto,
+		ContentLength:       resp.ContentLength,
+		Redirects:           redirectCount(resp),
+		RedirectNotFollowed: refused,
+		FinalURL:            resp.Request.URL.String(),
+	}
+	if t, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
+		r.HTTP.LastModified = t.UTC()
 	}
 	if resp.TLS != nil {
 		r.TLS = describeTLS(*resp.TLS)
 		checkExpiry(r, time.Now(), p.spec.Expect.CertMinDays, true)
 	}
-	var body []byte
+	var (
+		body []byte
+		dst  io.Writer = io.Discard
+	)
 	if p.keepBody {
 		buf := p.bufs.Get().(*bytes.Buffer)
 		buf.Reset()
 		defer p.bufs.Put(buf)
-		n, err := buf.ReadFrom(io.LimitReader(resp.Body, p.maxBody+1))
-		if err != nil {
-			r.HTTP.BodyBytes = n
-			r.fail(netError(ctx, PhaseTransfer, err))
-			return
-		}
-		body = buf.Bytes()
-		if n > p.maxBody {
-			body, n = body[:p.maxBody], p.maxBody
-			r.HTTP.BodyTruncated = true
-		}
-		r.HTTP.BodyBytes = n
-	} else {
-		n, err := io.Copy(io.Discard, io.LimitReader(resp.Body, p.maxBody))
-		r.HTTP.BodyBytes = n
-		if err != nil {
-			r.fail(netError(ctx, PhaseTransfer, err))
-			return
-		}
+		dst = buf
+	}
+	n, err := p.readBody(resp, dst)
+	if n > p.maxBody {
+		n = p.maxBody
+		r.HTTP.BodyTruncated = true
+	}
+	r.HTTP.BodyBytes = n
+	if err != nil {
+		r.fail(netError(ctx, PhaseTransfer, err))
+		return
+	}
+	if buf, ok := dst.(*bytes.Buffer); ok {
+		body = buf.Bytes()[:n]
 	}
 	if r.Err == nil {
 		p.spec.Expect.check(r, resp, body)
 	}
+}
+
+// readBody copies the body, decoded as the spec's compression says, to
+// dst: at most maxBody+1 bytes, so that a longer body is noticed. It
+// returns the number of bytes copied.
+func (p *HTTPProber) readBody(resp *http.Response, dst io.Writer) (int64, error) {
+	src, err := p.spec.Compression.reader(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	defer src.Close()
+	limit := p.maxBody + 1
+	if !p.keepBody && p.spec.Expect.BodySizeLimit == 0 {
+		limit = p.maxBody // nobody needs to know whether there was more
+	}
+	return io.Copy(dst, io.LimitReader(src, limit))
 }
 
 func redirectCount(resp *http.Response) int {

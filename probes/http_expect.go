@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/theory/jsonpath"
+	"golang.org/x/net/http/httpguts"
 )
 
 // HTTPExpect holds the assertions of an HTTP check.
@@ -29,7 +31,34 @@ type HTTPExpect struct {
 	// CertMinDays fails the check when the certificate chain expires in
 	// fewer days (0: no check).
 	CertMinDays int `yaml:"cert_min_days"`
+	// BodyAll must all match the body; BodyNone must none match it.
+	BodyAll  []Pattern `yaml:"body_all"`
+	BodyNone []Pattern `yaml:"body_none"`
+	// HeaderRules are header assertions that can allow a missing header.
+	HeaderRules []HeaderRule `yaml:"header_rules"`
+	// Versions lists the accepted protocols of the final response
+	// ("HTTP/1.0", "HTTP/1.1", "HTTP/2.0"); empty accepts any.
+	Versions []string `yaml:"versions"`
+	// TLS, when set, requires the final response to have come over TLS
+	// (true) or in plain text (false).
+	TLS *bool `yaml:"tls"`
+	// BodySizeLimit fails the check when the body (as decoded) is longer
+	// than this many bytes; reading stops there, whatever max_body_bytes says.
+	BodySizeLimit int64 `yaml:"body_size_limit"`
 }
+
+// HeaderRule is an assertion on the values of one response header: with
+// Matches one of them must match, with NotMatches none may. A missing
+// header fails either, unless AllowMissing.
+type HeaderRule struct {
+	Header       string  `yaml:"header"`
+	Matches      Pattern `yaml:"matches"`
+	NotMatches   Pattern `yaml:"not_matches"`
+	AllowMissing bool    `yaml:"allow_missing"`
+}
+
+// httpVersions are the protocols a response can have, as Go names them.
+var httpVersions = []string{"HTTP/1.0", "HTTP/1.1", "HTTP/2.0"}
 
 // JSONAssertion selects values of a JSON body with an RFC 9535 JSONPath
 // query; every selected value must equal Equals or match Matches, and the
@@ -86,11 +115,27 @@ func (e HTTPExpect) validate() error {
 	if e.CertMinDays < 0 {
 		errs = append(errs, fmt.Errorf("expect.cert_min_days: must be 0 or more, got %d", e.CertMinDays))
 	}
+	if e.BodySizeLimit < 0 {
+		errs = append(errs, fmt.Errorf("expect.body_size_limit: must be 0 or more, got %d", e.BodySizeLimit))
+	}
+	for i, v := range e.Versions {
+		if !slices.Contains(httpVersions, v) {
+			errs = append(errs, fmt.Errorf("expect.versions[%d]: %q is not an HTTP version (%s)", i, v, strings.Join(httpVersions, ", ")))
+		}
+	}
+	for i, h := range e.HeaderRules {
+		switch {
+		case !httpguts.ValidHeaderFieldName(h.Header):
+			errs = append(errs, fmt.Errorf("expect.header_rules[%d].header: %q is not a valid header name", i, h.Header))
+		case h.Matches.IsZero() == h.NotMatches.IsZero():
+			errs = append(errs, fmt.Errorf("expect.header_rules[%d]: set exactly one of matches and not_matches", i))
+		}
+	}
 	return errors.Join(errs...)
 }
 
 func (e HTTPExpect) needsBody() bool {
-	return !e.Body.IsZero() || !e.BodyNot.IsZero() || len(e.JSON) > 0
+	return !e.Body.IsZero() || !e.BodyNot.IsZero() || len(e.JSON) > 0 || len(e.BodyAll) > 0 || len(e.BodyNone) > 0
 }
 
 // check applies the response assertions, stopping at the first failure.
@@ -98,8 +143,12 @@ func (e HTTPExpect) check(r *Result, resp *http.Response, body []byte) {
 	for _, fn := range []func() error{
 		func() error { return e.checkStatus(resp.StatusCode) },
 		func() error { return e.checkHeaders(resp.Header) },
+		func() error { return e.checkHeaderRules(resp.Header) },
+		func() error { return e.checkBodySize(r.HTTP) },
 		func() error { return e.checkBody(body) },
 		func() error { return e.checkJSON(body, r.HTTP.BodyTruncated) },
+		func() error { return e.checkVersion(resp.Proto) },
+		func() error { return e.checkTLS(resp.TLS != nil) },
 	} {
 		if err := fn(); err != nil {
 			r.fail(err)
@@ -149,7 +198,64 @@ func (e HTTPExpect) checkBody(body []byte) error {
 	if !e.BodyNot.IsZero() && e.BodyNot.Match(body) {
 		return fmt.Errorf("%w: body matches body_not %q", ErrBodyMismatch, e.BodyNot)
 	}
+	for _, p := range e.BodyAll {
+		if !p.Match(body) {
+			return fmt.Errorf("%w: body does not match body_all %q", ErrBodyMismatch, p)
+		}
+	}
+	for _, p := range e.BodyNone {
+		if p.Match(body) {
+			return fmt.Errorf("%w: body matches body_none %q", ErrBodyMismatch, p)
+		}
+	}
 	return nil
+}
+
+func (e HTTPExpect) checkHeaderRules(h http.Header) error {
+	for _, rule := range e.HeaderRules {
+		name := http.CanonicalHeaderKey(rule.Header)
+		values := h.Values(name)
+		if len(values) == 0 {
+			if rule.AllowMissing {
+				continue
+			}
+			return fmt.Errorf("%w: header %s missing", ErrHeaderMismatch, name)
+		}
+		matched := slices.ContainsFunc(values, func(v string) bool {
+			return (!rule.Matches.IsZero() && rule.Matches.MatchString(v)) || (!rule.NotMatches.IsZero() && rule.NotMatches.MatchString(v))
+		})
+		switch {
+		case !rule.Matches.IsZero() && !matched:
+			return fmt.Errorf("%w: header %s %q does not match %q", ErrHeaderMismatch, name, values[0], rule.Matches)
+		case !rule.NotMatches.IsZero() && matched:
+			return fmt.Errorf("%w: header %s matches not_matches %q", ErrHeaderMismatch, name, rule.NotMatches)
+		}
+	}
+	return nil
+}
+
+func (e HTTPExpect) checkBodySize(d *HTTPDetail) error {
+	if e.BodySizeLimit > 0 && d.BodyTruncated {
+		return fmt.Errorf("%w: body longer than body_size_limit (%d bytes)", ErrBodyMismatch, e.BodySizeLimit)
+	}
+	return nil
+}
+
+func (e HTTPExpect) checkVersion(proto string) error {
+	if len(e.Versions) > 0 && !slices.Contains(e.Versions, proto) {
+		return fmt.Errorf("%w: response is %s, want %s", ErrProtocol, proto, strings.Join(e.Versions, ", "))
+	}
+	return nil
+}
+
+func (e HTTPExpect) checkTLS(overTLS bool) error {
+	switch {
+	case e.TLS == nil || *e.TLS == overTLS:
+		return nil
+	case overTLS:
+		return fmt.Errorf("%w: the final response came over TLS (expect.tls: false)", ErrProtocol)
+	}
+	return fmt.Errorf("%w: the final response did not come over TLS (expect.tls: true)", ErrProtocol)
 }
 
 func (e HTTPExpect) checkJSON(body []byte, truncated bool) error {

@@ -73,6 +73,11 @@ type Result struct {
 	Err     error
 	Phases  Phases
 	TraceID string // W3C trace id sent in traceparent (HTTP), or ""
+	// RemoteAddr is the ip:port the probe connected, or tried to connect,
+	// to first (for HTTP the first hop, for DNS the server); "" when the
+	// target never resolved. It is not in the JSON report, which a check
+	// with hide_target shows.
+	RemoteAddr string
 
 	HTTP    *HTTPDetail
 	TLS     *TLSDetail
@@ -106,7 +111,11 @@ type HTTPDetail struct {
 	BodyTruncated bool   // the body was longer than max_body_bytes (body assertions saw its start)
 	ContentLength int64  // from the response header, -1 when unknown
 	Redirects     int
-	FinalURL      string
+	// RedirectNotFollowed is set when the final response is a redirect that
+	// follow_redirects: false kept the probe from following.
+	RedirectNotFollowed bool
+	FinalURL            string
+	LastModified        time.Time // the final response's Last-Modified header; zero when absent or unparsable
 }
 
 // TCPDetail is what a TCP probe learned.

@@ -43,6 +43,9 @@ type HTTPReport struct {
 	ContentLength int64  `json:"content_length"`
 	Redirects     int    `json:"redirects"`
 	FinalURL      string `json:"final_url"`
+	// RedirectNotFollowed: the final response is a redirect left unfollowed (follow_redirects: false).
+	RedirectNotFollowed bool      `json:"redirect_not_followed,omitempty"`
+	LastModified        time.Time `json:"last_modified,omitzero"`
 }
 
 // TLSReport is the tls block of a Report.
@@ -57,6 +60,7 @@ type TLSReport struct {
 	EarliestChainExpiry time.Time `json:"earliest_chain_expiry"`
 	LastChainExpiry     time.Time `json:"last_chain_expiry"`
 	Verified            bool      `json:"verified"`
+	Fingerprint         string    `json:"fingerprint_sha256,omitempty"`
 }
 
 // DNSReport is the dns block of a Report.
@@ -65,6 +69,9 @@ type DNSReport struct {
 	Answers   []string `json:"answers"`
 	Transport string   `json:"transport"`
 	Truncated bool     `json:"truncated"`
+	// Authority and Additional count the records of those sections (without OPT).
+	Authority  int `json:"authority_rrs"`
+	Additional int `json:"additional_rrs"`
 }
 
 // TCPReport is the tcp block of a Report.
@@ -127,13 +134,13 @@ func NewReport(check string, r Result) Report {
 func (r Result) Detail() ReportDetail {
 	var d ReportDetail
 	if h := r.HTTP; h != nil {
-		d.HTTP = &HTTPReport{h.StatusCode, h.Version, h.BodyBytes, h.ContentLength, h.Redirects, h.FinalURL}
+		d.HTTP = &HTTPReport{h.StatusCode, h.Version, h.BodyBytes, h.ContentLength, h.Redirects, h.FinalURL, h.RedirectNotFollowed, h.LastModified}
 	}
 	if t := r.TLS; t != nil {
-		d.TLS = &TLSReport{t.Version, t.Cipher, t.Subject, t.Issuer, t.SANs, t.NotAfter.UTC(), t.DaysLeft, t.EarliestChainExpiry.UTC(), t.LastChainExpiry.UTC(), t.Verified}
+		d.TLS = &TLSReport{t.Version, t.Cipher, t.Subject, t.Issuer, t.SANs, t.NotAfter.UTC(), t.DaysLeft, t.EarliestChainExpiry.UTC(), t.LastChainExpiry.UTC(), t.Verified, t.Fingerprint}
 	}
 	if x := r.DNS; x != nil {
-		d.DNS = &DNSReport{x.Rcode, x.Answers, x.Transport, x.Truncated}
+		d.DNS = &DNSReport{x.Rcode, x.Answers, x.Transport, x.Truncated, x.Authority, x.Additional}
 		if d.DNS.Answers == nil {
 			d.DNS.Answers = []string{}
 		}

@@ -16,12 +16,20 @@ const maxExpectBytes = 64 << 10
 // TCPSpec configures a TCP check: connect, optional TLS, and an optional
 // send/expect dialogue.
 type TCPSpec struct {
-	Address   string     `yaml:"address"` // host:port
-	IPVersion IPVersion  `yaml:"ip_version"`
+	Address   string    `yaml:"address"` // host:port
+	IPVersion IPVersion `yaml:"ip_version"`
+	// PreferIPVersion is the family used when ip_version is any and the
+	// host has addresses of both (default 4).
+	PreferIPVersion IPVersion `yaml:"prefer_ip_version"`
+	// SourceIP is the local address to connect from (default: any).
+	SourceIP  string     `yaml:"source_ip"`
 	TLS       bool       `yaml:"tls"`
 	TLSConfig TLSOptions `yaml:"tls_config"`
 	Send      string     `yaml:"send"`   // written after connecting
 	Expect    Pattern    `yaml:"expect"` // must match what the server sends (first 64 KiB)
+	// Dialogue is a line-based exchange run after connecting, instead of
+	// send and expect (blackbox_exporter's query_response).
+	Dialogue []TCPStep `yaml:"dialogue"`
 }
 
 // Validate reports every problem of the spec, each starting with its field.
@@ -33,9 +41,11 @@ func (s TCPSpec) Validate() error {
 	if err := s.TLSConfig.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("tls_config: %w", err))
 	}
-	if !s.TLS && s.TLSConfig != (TLSOptions{}) {
+	if !s.TLS && !s.startTLS() && s.TLSConfig != (TLSOptions{}) {
 		errs = append(errs, errors.New("tls_config: set tls: true to use TLS"))
 	}
+	errs = append(errs, validateAddressing(s.IPVersion, s.PreferIPVersion, s.SourceIP)...)
+	errs = append(errs, s.validateDialogue()...)
 	return errors.Join(errs...)
 }
 
@@ -51,8 +61,8 @@ func NewTCP(spec TCPSpec, opts ...Option) (*TCPProber, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	p := &TCPProber{spec: spec, dialer: newDialer(spec.IPVersion, opts)}
-	if spec.TLS {
+	p := &TCPProber{spec: spec, dialer: newDialer(spec.IPVersion, opts).withAddressing(spec.PreferIPVersion, spec.SourceIP)}
+	if spec.TLS || spec.startTLS() {
 		host, _, _ := net.SplitHostPort(spec.Address)
 		cfg, err := spec.TLSConfig.config(host)
 		if err != nil {
@@ -75,13 +85,14 @@ func (p *TCPProber) run(ctx context.Context, r *Result) {
 	var t dialTimes
 	conn, err := p.dialer.dial(ctx, p.spec.Address, &t)
 	r.Phases.Resolve, r.Phases.Connect = t.resolve, t.connect
+	r.RemoteAddr = t.remote
 	if err != nil {
 		r.fail(err)
 		return
 	}
 	defer conn.Close()
 	r.TCP = &TCPDetail{RemoteAddr: t.remote}
-	if p.tls != nil {
+	if p.spec.TLS {
 		tc, took, err := handshake(ctx, conn, p.tls)
 		r.Phases.TLS = took
 		if err != nil {
@@ -91,6 +102,10 @@ func (p *TCPProber) run(ctx context.Context, r *Result) {
 		conn = tc
 		r.TLS = describeTLS(tc.ConnectionState())
 		checkExpiry(r, time.Now(), 0, false)
+	}
+	if len(p.spec.Dialogue) > 0 {
+		p.runDialogue(ctx, conn, r)
+		return
 	}
 	if p.spec.Send == "" && p.spec.Expect.IsZero() {
 		return

@@ -2,11 +2,14 @@ package probes
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"time"
 )
@@ -103,6 +106,12 @@ type TLSDetail struct {
 	// verified chain (blackbox_exporter's probe_ssl_last_chain_expiry).
 	LastChainExpiry time.Time
 	Verified        bool
+	// PresentedExpiry is the earliest NotAfter among the certificates the
+	// server presented, verified or not (blackbox_exporter's
+	// probe_ssl_earliest_cert_expiry).
+	PresentedExpiry time.Time
+	Fingerprint     string   // SHA-256 of the leaf certificate (DER), lower-case hex
+	DNSNames        []string // the leaf's DNS SANs alone (SANs also holds IPs, e-mails and URIs)
 }
 
 // TLSProber runs TLS checks.
@@ -221,6 +230,10 @@ func describeTLS(state tls.ConnectionState) *TLSDetail {
 	d.NotAfter = leaf.NotAfter.UTC()
 	d.EarliestChainExpiry = earliest(state.PeerCertificates)
 	d.LastChainExpiry = d.EarliestChainExpiry
+	d.PresentedExpiry = d.EarliestChainExpiry
+	sum := sha256.Sum256(leaf.Raw)
+	d.Fingerprint = hex.EncodeToString(sum[:])
+	d.DNSNames = slices.Clone(leaf.DNSNames)
 	if len(state.VerifiedChains) > 0 {
 		d.Verified = true
 		setChainExpiry(d, state.VerifiedChains)

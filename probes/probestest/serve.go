@@ -69,3 +69,12 @@ func serveTCP(t testing.TB, handle func(ctx context.Context, c net.Conn)) string
 	})
 	return ln.Addr().String()
 }
+
+// ServeTCP starts a TCP server on 127.0.0.1 that runs handle for every
+// connection in its own goroutine and closes the connection when handle
+// returns. On cleanup it cancels ctx, closes the listener and every open
+// connection, and waits for the handlers. It returns "127.0.0.1:PORT".
+func ServeTCP(t testing.TB, handle func(ctx context.Context, c net.Conn)) string {
+	t.Helper()
+	return serveTCP(t, handle)
+}
