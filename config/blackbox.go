@@ -412,9 +412,10 @@ func (c *bbConv) httpExpect(path string, h bbHTTP, e *probes.HTTPExpect) {
 	for i, v := range h.ValidHTTPVersions {
 		if !slices.Contains(known, v) {
 			c.at(fmt.Sprintf("%s.valid_http_versions[%d]", path, i), "%q is not supported by vantage (%s)", v, strings.Join(known, ", "))
+			continue
 		}
+		e.Versions = append(e.Versions, v)
 	}
-	e.Versions = h.ValidHTTPVersions
 	switch {
 	case h.FailIfSSL && h.FailIfNotSSL:
 		c.at(path+".fail_if_not_ssl", "fail_if_ssl and fail_if_not_ssl together fail every probe")
@@ -425,19 +426,23 @@ func (c *bbConv) httpExpect(path string, h bbHTTP, e *probes.HTTPExpect) {
 	}
 	e.BodyNone, e.BodyAll = h.FailIfBodyMatches, h.FailIfBodyNotMatches
 	for i, m := range h.FailIfHeaderMatches {
-		e.HeaderRules = append(e.HeaderRules, c.headerRule(fmt.Sprintf("%s.fail_if_header_matches[%d]", path, i), m, true))
+		c.headerRule(e, fmt.Sprintf("%s.fail_if_header_matches[%d]", path, i), m, true)
 	}
 	for i, m := range h.FailIfHeaderNotMatches {
-		e.HeaderRules = append(e.HeaderRules, c.headerRule(fmt.Sprintf("%s.fail_if_header_not_matches[%d]", path, i), m, false))
+		c.headerRule(e, fmt.Sprintf("%s.fail_if_header_not_matches[%d]", path, i), m, false)
 	}
 }
 
-func (c *bbConv) headerRule(path string, m bbHeaderMatch, failIfMatches bool) probes.HeaderRule {
+// headerRule adds the rule of one fail_if_header_(not_)matches item.
+func (c *bbConv) headerRule(e *probes.HTTPExpect, path string, m bbHeaderMatch, failIfMatches bool) {
 	if m.Header == "" {
 		c.at(path+".header", "required")
 	}
 	if m.Regexp.IsZero() {
 		c.at(path+".regexp", "required")
+	}
+	if m.Header == "" || m.Regexp.IsZero() {
+		return
 	}
 	r := probes.HeaderRule{Header: m.Header, AllowMissing: m.AllowMissing}
 	if failIfMatches {
@@ -445,7 +450,7 @@ func (c *bbConv) headerRule(path string, m bbHeaderMatch, failIfMatches bool) pr
 	} else {
 		r.Matches = m.Regexp
 	}
-	return r
+	e.HeaderRules = append(e.HeaderRules, r)
 }
 
 // httpBody converts compression and body_size_limit.
