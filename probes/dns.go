@@ -260,9 +260,11 @@ func (p *DNSProber) Probe(ctx context.Context) (Result, error) {
 	r := Result{Kind: KindDNS, Target: p.spec.Name + " @" + p.server, Started: time.Now(), OK: true}
 	transport := cmpOr(p.spec.Transport, DNSUDP)
 	resp, err := p.exchange(ctx, transport, &r)
-	if err == nil && resp.Truncated && transport == DNSUDP && (p.spec.TCPFallback == nil || *p.spec.TCPFallback) {
+	if err == nil && resp.Truncated && transport == DNSUDP {
 		r.DNS.Truncated = true
-		resp, err = p.exchange(ctx, DNSTCP, &r)
+		if p.spec.TCPFallback == nil || *p.spec.TCPFallback {
+			resp, err = p.exchange(ctx, DNSTCP, &r)
+		}
 	}
 	if err != nil {
 		r.fail(err)

@@ -131,7 +131,7 @@ type DNSDetail struct {
 	Authority  int      // records in the authority section
 	Additional int      // records in the additional section (without OPT)
 	Transport  string   // the transport that produced the answer (udp, tcp, tcp-tls)
-	Truncated  bool     // a UDP answer was truncated (and TCP was used)
+	Truncated  bool     // a UDP answer was truncated (and TCP was used, unless tcp_fallback: false)
 }
 
 // Unavailable is a prober that cannot run at all (its browser is missing,

@@ -57,6 +57,16 @@ type DNSServer struct {
 	udp      atomic.Int64
 	tcp      atomic.Int64
 	tlsCount atomic.Int64
+	last     atomic.Pointer[dns.Msg]
+}
+
+// LastQuery returns a copy of the last query received, nil before the
+// first.
+func (s *DNSServer) LastQuery() *dns.Msg {
+	if m := s.last.Load(); m != nil {
+		return m.Copy()
+	}
+	return nil
 }
 
 // StartDNS parses o.Zone and starts the server on 127.0.0.1, using the same
@@ -142,6 +152,7 @@ func (s *DNSServer) loadZone(zone string) error {
 
 func (s *DNSServer) handler(network string, count *atomic.Int64) dns.HandlerFunc {
 	return func(w dns.ResponseWriter, req *dns.Msg) {
+		s.last.Store(req.Copy())
 		if !s.wait() {
 			return
 		}
