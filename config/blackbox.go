@@ -344,7 +344,7 @@ func (c *bbConv) tlsOptions(path string, t bbTLS) probes.TLSOptions {
 func (c *bbConv) http(path string, h bbHTTP) *probes.HTTPSpec {
 	s := &probes.HTTPSpec{
 		Method: h.Method, Headers: h.Headers, Body: h.Body, MaxBodyBytes: blackboxMaxBody,
-		Traceparent: new(bool), Compression: probes.CompressionIdentity,
+		Traceparent: new(bool), Compression: probes.CompressionIdentity, Cookies: true,
 	}
 	s.IPVersion, s.PreferIPVersion = c.ipVersions(path, h.IP)
 	s.TLSConfig = c.tlsOptions(path+".tls_config", h.Client.TLSConfig)

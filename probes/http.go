@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptrace"
 	"net/url"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+	"golang.org/x/net/publicsuffix"
 )
 
 // HTTP defaults.
@@ -33,6 +35,10 @@ type HTTPSpec struct {
 	BasicAuth       *BasicAuth        `yaml:"basic_auth"`
 	BearerToken     Secret            `yaml:"bearer_token"`
 	FollowRedirects *bool             `yaml:"follow_redirects"` // default true
+	// Cookies keeps the cookies the server sets across the redirects of one
+	// probe, as a browser does (every probe starts without any); a redirect
+	// back to a URL already visited is then not taken for a loop.
+	Cookies bool `yaml:"cookies"`
 	MaxRedirects    *int              `yaml:"max_redirects"`    // default 10; 0 fails on any redirect
 	MaxBodyBytes    int64             `yaml:"max_body_bytes"`   // default 1 MiB
 	IPVersion       IPVersion         `yaml:"ip_version"`
@@ -369,7 +375,13 @@ func (p *HTTPProber) send(ctx context.Context, run *httpRun, r *Result) (*http.R
 			req.Header.Set("B3", tp[3:35]+"-"+tp[36:52]+"-1")
 		}
 	}
-	resp, err := p.client.Do(req)
+	client := p.client
+	if p.spec.Cookies {
+		c := *p.client
+		c.Jar, _ = cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List}) // never fails
+		client = &c
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, p.classify(ctx, run, err)
 	}
@@ -408,7 +420,7 @@ func (p *HTTPProber) checkRedirect(req *http.Request, via []*http.Request) error
 	}
 	next := req.URL.String()
 	for i, v := range via {
-		if v.URL.String() == next {
+		if v.URL.String() == next && !p.spec.Cookies {
 			chain := make([]string, 0, len(via)-i+1)
 			for _, w := range via[i:] {
 				chain = append(chain, w.URL.String())

@@ -270,3 +270,28 @@ func TestHTTPValidate(t *testing.T) {
 		t.Errorf("valid spec: %v", err)
 	}
 }
+
+// TestHTTPCookies: with cookies, a redirect that sets a cookie and comes
+// back to the same URL succeeds; without, it is a loop.
+func TestHTTPCookies(t *testing.T) {
+	srv := startHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := r.Cookie("session"); err != nil {
+			http.SetCookie(w, &http.Cookie{Name: "session", Value: "1", Path: "/"})
+			http.Redirect(w, r, r.URL.Path, http.StatusFound)
+			return
+		}
+		fmt.Fprint(w, "welcome")
+	}))
+	r := probeOnce(t, newHTTP(t, probes.HTTPSpec{URL: srv.URL + "/login", Cookies: true, Expect: probes.HTTPExpect{Body: mustPattern("^welcome$")}}), 5*time.Second)
+	wantOutcome(t, r, true, nil)
+	if r.HTTP.Redirects != 1 {
+		t.Fatalf("redirects %d, want 1", r.HTTP.Redirects)
+	}
+	// Every probe starts without cookies.
+	r = probeOnce(t, newHTTP(t, probes.HTTPSpec{URL: srv.URL + "/login", Cookies: true}), 5*time.Second)
+	if r.HTTP == nil || r.HTTP.Redirects != 1 {
+		t.Fatalf("second probe: %+v", r.HTTP)
+	}
+	r = probeOnce(t, newHTTP(t, probes.HTTPSpec{URL: srv.URL + "/login"}), 5*time.Second)
+	wantOutcome(t, r, false, probes.ErrRedirect)
+}

@@ -61,6 +61,7 @@ func bbCases() []bbCase {
 		{"http_2xx", web("/notfound"), false},
 		{"http_2xx", web("/redirect"), true},
 		{"http_2xx", web("/lastmod"), true},
+		{"http_2xx", web("/cookie"), true},
 		{"http_body_regexp", web("/"), false},
 		{"http_body_must_match", web("/"), true},
 		{"http_body_must_match", web("/lastmod"), false},
@@ -404,6 +405,14 @@ func bbWebMux() *http.ServeMux {
 		zw := gzip.NewWriter(w)
 		_, _ = io.WriteString(zw, "hello gzip\n")
 		_ = zw.Close()
+	})
+	mux.HandleFunc("/cookie", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := r.Cookie("session"); err != nil {
+			http.SetCookie(w, &http.Cookie{Name: "session", Value: "1", Path: "/"})
+			http.Redirect(w, r, "/cookie", http.StatusFound)
+			return
+		}
+		_, _ = io.WriteString(w, "welcome back\n")
 	})
 	mux.HandleFunc("/big", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write(bytes.Repeat([]byte("x"), 4096))

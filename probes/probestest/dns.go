@@ -157,8 +157,11 @@ func (s *DNSServer) handler(network string, count *atomic.Int64) dns.HandlerFunc
 			return
 		}
 		m := s.answer(network, req)
-		if err := w.WriteMsg(m); err == nil {
-			count.Add(1)
+		// Count before writing, so that a client holding the reply sees
+		// it counted; a reply that could not be written is taken back.
+		count.Add(1)
+		if err := w.WriteMsg(m); err != nil {
+			count.Add(-1)
 		}
 	}
 }
