@@ -38,10 +38,10 @@ type HTTPSpec struct {
 	// Cookies keeps the cookies the server sets across the redirects of one
 	// probe, as a browser does (every probe starts without any); a redirect
 	// back to a URL already visited is then not taken for a loop.
-	Cookies bool `yaml:"cookies"`
-	MaxRedirects    *int              `yaml:"max_redirects"`    // default 10; 0 fails on any redirect
-	MaxBodyBytes    int64             `yaml:"max_body_bytes"`   // default 1 MiB
-	IPVersion       IPVersion         `yaml:"ip_version"`
+	Cookies      bool      `yaml:"cookies"`
+	MaxRedirects *int      `yaml:"max_redirects"`  // default 10; 0 fails on any redirect
+	MaxBodyBytes int64     `yaml:"max_body_bytes"` // default 1 MiB
+	IPVersion    IPVersion `yaml:"ip_version"`
 	// PreferIPVersion is the family used when ip_version is any and the
 	// host has addresses of both (default 4).
 	PreferIPVersion IPVersion  `yaml:"prefer_ip_version"`
