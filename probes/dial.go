@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -100,6 +101,12 @@ func (d *dialer) resolve(ctx context.Context, host string) (netip.Addr, error) {
 			return netip.Addr{}, fmt.Errorf("%s is not an IPv%s address", host, d.ipVersion)
 		}
 		return ip.Unmap(), nil
+	}
+	if numericName(host) {
+		// 2130706435, 0x7f.1, 127.1: browsers and curl read these as IPv4
+		// addresses, Go's resolver would ask DNS. Neither is right for a
+		// probe, and asking DNS would leak the name and dodge the guard.
+		return netip.Addr{}, fmt.Errorf("%w: %q is neither a host name nor an IP address in standard form (write IPv4 as four decimal numbers)", ErrAddressDenied, host)
 	}
 	ips, err := d.resolver.LookupNetIP(ctx, d.ipVersion.network(), host)
 	if err != nil {
@@ -212,4 +219,20 @@ func loadCAFile(path string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("ca_file %s: no PEM certificates found", path)
 	}
 	return pool, nil
+}
+
+// numericName reports whether host is not a DNS name but a number: its
+// last label (no top-level domain is numeric) is all digits or hex with a
+// 0x prefix, as in the shorthand IPv4 forms inet_aton accepts.
+func numericName(host string) bool {
+	host = strings.TrimSuffix(host, ".")
+	last := host[strings.LastIndexByte(host, '.')+1:]
+	if last == "" {
+		return false
+	}
+	if h, ok := strings.CutPrefix(strings.ToLower(last), "0x"); ok {
+		last = h
+		return strings.Trim(last, "0123456789abcdef") == ""
+	}
+	return strings.Trim(last, "0123456789") == ""
 }

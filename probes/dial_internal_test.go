@@ -114,3 +114,18 @@ func TestSourceAddressTypes(t *testing.T) {
 		}
 	}
 }
+
+// TestNumericName tells numeric shorthands of IPv4 addresses from real
+// host names that contain digits (decided without any lookup).
+func TestNumericName(t *testing.T) {
+	for host, want := range map[string]bool{
+		"2130706435": true, "2130706435.": true, "0x7f000001": true, "0X7F.1": true, "127.1": true,
+		"10.0.0.1": true, "017700000001": true,
+		"example.com": false, "1password.com": false, "123.example": false, "x0x7f.com": false,
+		"0x.example": false, "localhost": false, "host-1": false, "": false,
+	} {
+		if got := numericName(host); got != want {
+			t.Errorf("numericName(%q) = %v, want %v", host, got, want)
+		}
+	}
+}

@@ -113,7 +113,31 @@ func TestGuardNeverDials(t *testing.T) {
 		}
 		wantOutcome(t, probeOnce(t, p, 2*time.Second), false, probes.ErrAddressDenied)
 	}
+	// Numeric shorthands of 127.0.0.3 (decimal, hex, "127.3") are refused
+	// before any name resolution: the error is ours, not a DNS one, so no
+	// query left the machine.
+	for _, host := range []string{"2130706435", "0x7f000003", "127.3", "0x7f.0.0.3", "2130706435."} {
+		p, err := probes.NewHTTP(probes.HTTPSpec{URL: "http://" + host + ":" + port + "/"}, probes.WithGuard(g))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := probeOnce(t, p, 2*time.Second)
+		wantOutcome(t, r, false, probes.ErrAddressDenied)
+		if !strings.Contains(r.Err.Error(), "standard form") || r.Phases.Resolve > 50*time.Millisecond {
+			t.Errorf("%s: %v (resolve %s)", host, r.Err, r.Phases.Resolve)
+		}
+	}
 	if n := reached.Load(); n != 0 {
 		t.Fatalf("the denied listener was reached %d times", n)
 	}
+}
+
+// TestNumericHostNeedsNoGuard: even unguarded, a numeric shorthand is
+// refused before name resolution.
+func TestNumericHostNeedsNoGuard(t *testing.T) {
+	p, err := probes.NewTCP(probes.TCPSpec{Address: "2130706433:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOutcome(t, probeOnce(t, p, 2*time.Second), false, probes.ErrAddressDenied)
 }
