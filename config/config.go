@@ -40,6 +40,8 @@ type Config struct {
 	Checks   []Check  `yaml:"checks"`
 	// Tracing exports a span per probe result over OTLP and/or Zipkin.
 	Tracing tracing.Config `yaml:"tracing"`
+	// ProbeEndpoint is GET /probe, blackbox_exporter's endpoint (off by default).
+	ProbeEndpoint ProbeEndpoint `yaml:"probe_endpoint"`
 }
 
 // LocalRegion is the server's own vantage point; it is always present.
@@ -199,6 +201,7 @@ func Parse(file string, src []byte, lookupEnv func(string) (string, bool)) (*Con
 	pos, problems := Decode(src, &c, DecodeOptions{LookupEnv: lookupEnv, BaseDir: base})
 	c.resolvePaths(base)
 	problems = mergeProblems(problems, c.validate(pos))
+	problems = mergeProblems(problems, c.validateProbeEndpoint(pos, base))
 	if len(problems) > 0 {
 		return nil, &Error{File: file, Problems: problems}
 	}

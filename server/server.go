@@ -111,7 +111,8 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open results store: %w", err)
 	}
-	s := &Server{opts: o, log: logger(o.Logger), store: store}
+	s := &Server{opts: o, log: logger(o.Logger), store: store,
+		probeSlots: make(chan struct{}, max(cfg.ProbeEndpoint.MaxConcurrent, 1))}
 	tr, err := tracing.New(ctx, cfg.Tracing, s.log)
 	if err != nil {
 		_ = store.Close()
