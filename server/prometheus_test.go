@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -15,7 +16,8 @@ import (
 )
 
 // TestRealPrometheusScrapes runs Debian's Prometheus against the server's
-// /metrics and asks it, in PromQL, for the checks' probe_success.
+// /metrics and, with blackbox_exporter's relabelling, its /probe, and asks
+// it in PromQL for probe_success.
 func TestRealPrometheusScrapes(t *testing.T) {
 	bin, err := exec.LookPath("prometheus")
 	if err != nil {
@@ -25,15 +27,40 @@ func TestRealPrometheusScrapes(t *testing.T) {
 		t.Skip("prometheus not installed")
 	}
 	ok, bad := targets(t)
-	e := start(t, fmt.Sprintf("  - {name: good, http: {url: %q}}\n  - {name: broken, http: {url: %q}}\n", ok, bad))
 	dir := t.TempDir()
+	mods := filepath.Join(dir, "blackbox.yml")
+	if err := os.WriteFile(mods, []byte(blackboxModules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := startWith(t, fmt.Sprintf("probe_endpoint: {enabled: true, modules_file: %q, allow_targets: [127.0.0.1/32], deny_targets: []}\n", mods),
+		fmt.Sprintf("  - {name: good, http: {url: %q}}\n  - {name: broken, http: {url: %q}}\n", ok, bad))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	promAddr := ln.Addr().String()
 	ln.Close()
-	cfg := fmt.Sprintf("global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n  - job_name: vantage\n    static_configs: [{targets: [%q]}]\n", strings.TrimPrefix(e.base, "http://"))
+	// The blackbox job is the relabelling pattern of blackbox_exporter's
+	// README, unchanged but for the exporter's address.
+	vantage := strings.TrimPrefix(e.base, "http://")
+	cfg := fmt.Sprintf(`global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+  - job_name: vantage
+    static_configs: [{targets: [%q]}]
+  - job_name: blackbox
+    metrics_path: /probe
+    params:
+      module: [http_2xx]
+    static_configs:
+      - targets: [%q, %q]
+    relabel_configs:
+      - source_labels: [__address__]
+        target_label: __param_target
+      - source_labels: [__param_target]
+        target_label: instance
+      - target_label: __address__
+        replacement: %q
+`, vantage, ok, bad, vantage)
 	cfgPath := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -64,7 +91,7 @@ func TestRealPrometheusScrapes(t *testing.T) {
 		}
 		out := map[string]string{}
 		for _, s := range r.Data.Result {
-			out[s.Metric["check"]] = fmt.Sprint(s.Value[1])
+			out[cmp.Or(s.Metric["check"], s.Metric["instance"])] = fmt.Sprint(s.Value[1])
 		}
 		return out, true
 	}
@@ -81,5 +108,18 @@ func TestRealPrometheusScrapes(t *testing.T) {
 	}
 	if got, _ := query(`vantage_check_state{state="down"} == 1`); got["broken"] != "1" {
 		t.Fatalf("vantage_check_state via PromQL: %v", got)
+	}
+	for {
+		got, _ := query(`probe_success{job="blackbox"}`)
+		if got[ok] == "1" && got[bad] == "0" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Prometheus never saw /probe's probe_success %s=1 %s=0: %v", ok, bad, got)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if got, _ := query(`probe_http_status_code{job="blackbox"}`); got[bad] != "500" {
+		t.Fatalf("probe_http_status_code via /probe: %v", got)
 	}
 }
