@@ -1,7 +1,6 @@
 package server
 
 import (
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -113,7 +112,7 @@ var resultFamilies = []resultFamily{
 	newResultFamily("probe_tls_version_info", "The negotiated TLS version.", "version",
 		func(e *series, emit func(string, float64)) {
 			if t := e.detail.TLS; t != nil && t.Version != "" {
-				emit(strings.TrimPrefix(t.Version, "TLS "), 1)
+				emit(t.Version, 1) // "TLS 1.3", as blackbox_exporter writes it
 			}
 		}),
 	newResultFamily("probe_dns_lookup_time_seconds", "Time of the DNS query.", "",

@@ -84,12 +84,7 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, fmt.Errorf("%d probes already running (probe_endpoint.max_concurrent)", cap(s.probeSlots)))
 		return
 	}
-	prober, err := mod.Prober(target, probes.WithGuard(pe.Guard))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("target %q: %w", target, err))
-		return
-	}
-	res, err := prober.Probe(ctx)
+	res, err := probeOnce(ctx, mod, target, pe.Guard)
 	if err != nil {
 		s.log.Warn("probe endpoint: prober failed", "kind", mod.Kind, "err", err)
 		writeError(w, http.StatusInternalServerError, fmt.Errorf("probe: %w", err))
@@ -102,6 +97,17 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+}
+
+// probeOnce runs one probe of mod against target. A target the module
+// cannot probe at all (not host:port, credentials in the URL …) is a
+// failed probe, as blackbox_exporter answers it, not a bad request.
+func probeOnce(ctx context.Context, mod config.BlackboxModule, target string, guard *probes.Guard) (probes.Result, error) {
+	prober, err := mod.Prober(target, probes.WithGuard(guard))
+	if err != nil {
+		return probes.Result{Kind: mod.Kind, Target: target, Started: time.Now(), Err: fmt.Errorf("target %q: %w", target, err)}, nil
+	}
+	return prober.Probe(ctx)
 }
 
 // probeTimeout is the module's timeout, bounded by the scraper's

@@ -117,6 +117,7 @@ func TestProbeEndpoint(t *testing.T) {
 		{"target without scheme", q("http_2xx", strings.TrimPrefix(ok, "http://")), 200, map[string]float64{"probe_success": 1}},
 		{"tcp", q("tcp_connect", tcpTarget), 200, map[string]float64{"probe_success": 1, "probe_ip_protocol": 4}},
 		{"default module is http_2xx", url.Values{"target": {ok}}.Encode(), 200, map[string]float64{"probe_success": 1}},
+		{"target that cannot be probed", q("tcp_connect", "no-port"), 200, map[string]float64{"probe_success": 0}},
 		{"unknown module", q("icmp", ok), 400, nil},
 		{"no target", "module=http_2xx", 400, nil},
 		{"debug needs authentication", q("http_2xx", ok, "debug", "true"), 403, nil},

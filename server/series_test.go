@@ -52,3 +52,24 @@ func TestSeriesPut(t *testing.T) {
 		t.Fatalf("labels %s", e.typed)
 	}
 }
+
+// TestTLSVersionLabel: probe_tls_version_info's version reads "TLS 1.3",
+// as blackbox_exporter writes it, so existing dashboards match.
+func TestTLSVersionLabel(t *testing.T) {
+	var tab seriesTable
+	tab.put(results.Record{Check: "a", Region: "local", Kind: "tls", Started: time.Now(),
+		Detail: []byte(`{"tls":{"version":"TLS 1.3"}}`)}, true)
+	e, _ := tab.get("a", "local")
+	for _, f := range resultFamilies {
+		if f.name != "probe_tls_version_info" {
+			continue
+		}
+		var got []string
+		f.values(&e, func(extra string, _ float64) { got = append(got, extra) })
+		if !slices.Equal(got, []string{"TLS 1.3"}) {
+			t.Fatalf("version labels %q", got)
+		}
+		return
+	}
+	t.Fatal("no probe_tls_version_info family")
+}
