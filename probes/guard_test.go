@@ -1,15 +1,14 @@
 package probes_test
 
 import (
-	"net"
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/vantageprobe/vantage/probes"
+	"github.com/vantageprobe/vantage/probes/probestest"
 )
 
 func TestGuardDecisions(t *testing.T) {
@@ -64,23 +63,7 @@ func TestGuardDecisions(t *testing.T) {
 // 127.0.0.3 is never reached, directly, as an IPv4-mapped IPv6 address,
 // or through a redirect from an allowed target.
 func TestGuardNeverDials(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.3:0")
-	if err != nil {
-		t.Skipf("no 127.0.0.3 on this machine: %v", err)
-	}
-	var reached atomic.Int64
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			reached.Add(1)
-			c.Close()
-		}
-	}()
-	t.Cleanup(func() { ln.Close() })
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	port, reached := probestest.Tripwire(t, "127.0.0.3")
 	allowed := startHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "http://127.0.0.3:"+port+"/", http.StatusFound)
 	}))
@@ -127,7 +110,7 @@ func TestGuardNeverDials(t *testing.T) {
 			t.Errorf("%s: %v (resolve %s)", host, r.Err, r.Phases.Resolve)
 		}
 	}
-	if n := reached.Load(); n != 0 {
+	if n := reached(); n != 0 {
 		t.Fatalf("the denied listener was reached %d times", n)
 	}
 }

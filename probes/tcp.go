@@ -93,15 +93,10 @@ func (p *TCPProber) run(ctx context.Context, r *Result) {
 	defer conn.Close()
 	r.TCP = &TCPDetail{RemoteAddr: t.remote}
 	if p.spec.TLS {
-		tc, took, err := handshake(ctx, conn, p.tls)
-		r.Phases.TLS = took
-		if err != nil {
+		if conn, _, err = p.startTLS(ctx, conn, r); err != nil {
 			r.fail(err)
 			return
 		}
-		conn = tc
-		r.TLS = describeTLS(tc.ConnectionState())
-		checkExpiry(r, time.Now(), 0, false)
 	}
 	if len(p.spec.Dialogue) > 0 {
 		p.runDialogue(ctx, conn, r)
@@ -149,4 +144,17 @@ func (p *TCPProber) dialogue(ctx context.Context, conn net.Conn, d *TCPDetail) e
 		}
 	}
 	return fmt.Errorf("%w: %q did not match the first %d bytes", ErrExpectMismatch, p.spec.Expect, maxExpectBytes)
+}
+
+// startTLS runs the TLS handshake on conn (tls: true, or a STARTTLS step),
+// adds its time to the tls phase and records what was negotiated.
+func (p *TCPProber) startTLS(ctx context.Context, conn net.Conn, r *Result) (net.Conn, time.Duration, error) {
+	tc, took, err := handshake(ctx, conn, p.tls)
+	r.Phases.TLS += took
+	if err != nil {
+		return conn, took, err
+	}
+	r.TLS = describeTLS(tc.ConnectionState())
+	checkExpiry(r, time.Now(), 0, false)
+	return tc, took, nil
 }

@@ -93,16 +93,13 @@ func (p *TCPProber) runDialogue(ctx context.Context, conn net.Conn, r *Result) {
 			}
 		}
 		if st.StartTLS {
-			tc, took, err := handshake(ctx, conn, p.tls)
+			tc, took, err := p.startTLS(ctx, conn, r)
+			conn = tc
 			tlsTime += took
-			r.Phases.TLS += took
 			if err != nil {
 				r.fail(err)
 				return
 			}
-			conn = tc
-			r.TLS = describeTLS(tc.ConnectionState())
-			checkExpiry(r, time.Now(), 0, false)
 			lines = newLineScanner(countingReader{conn, &r.TCP.Received})
 		}
 	}

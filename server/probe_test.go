@@ -9,13 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/vantageprobe/vantage/probes/probestest"
 )
 
 // blackboxModules is a modules file in blackbox_exporter's syntax.
@@ -170,23 +171,7 @@ func TestProbeEndpointDeniesByDefault(t *testing.T) {
 // 127.0.0.3 is never reached: directly, as IPv4-mapped IPv6, as a decimal
 // or hex number, through a redirect from an allowed target, or over TCP.
 func TestProbeEndpointSSRF(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.3:0")
-	if err != nil {
-		t.Skipf("no 127.0.0.3 here: %v", err)
-	}
-	var reached atomic.Int64
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			reached.Add(1)
-			c.Close()
-		}
-	}()
-	t.Cleanup(func() { ln.Close() })
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	port, reached := probestest.Tripwire(t, "127.0.0.3")
 	redirect := startHTTPHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "http://127.0.0.3:"+port+"/", http.StatusFound)
 	}))
@@ -205,7 +190,7 @@ func TestProbeEndpointSSRF(t *testing.T) {
 			t.Errorf("%s: %d success=%v found=%v\n%s", query, code, v, found, body)
 		}
 	}
-	if n := reached.Load(); n != 0 {
+	if n := reached(); n != 0 {
 		t.Fatalf("the listener outside the allow list was reached %d times", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -146,4 +147,35 @@ func RedirectLoop() http.Handler {
 		}
 		http.Redirect(w, r, target, http.StatusFound)
 	})
+}
+
+// Tripwire listens on ip (a loopback address such as 127.0.0.3) with a free
+// port and counts, then closes, every connection it gets: a test of an
+// address guard proves with it that a denied address is never reached. It
+// skips the test when ip cannot be listened on.
+func Tripwire(t testing.TB, ip string) (port string, reached func() int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		t.Skipf("cannot listen on %s: %v", ip, err)
+	}
+	var n atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n.Add(1)
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+	})
+	_, port, _ = net.SplitHostPort(ln.Addr().String())
+	return port, n.Load
 }
