@@ -21,7 +21,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # deps installs the system packages the tests need: Chromium for the
 # browser checks (Debian package "chromium"), iproute2 for the network
 # namespace of the partition test, promtool (package "prometheus") to lint
-# /metrics, and blackbox_exporter, which /probe's output is compared with.
+# /metrics, blackbox_exporter, which /probe's output is compared with, and
+# Alertmanager, which the alertmanager notifier is tested against.
 deps:
 	@command -v $(GO) >/dev/null || { echo "go is not on PATH" >&2; exit 1; }
 	@if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then \
@@ -36,6 +37,10 @@ deps:
 	@if ! command -v prometheus-blackbox-exporter >/dev/null 2>&1; then \
 		echo "installing prometheus-blackbox-exporter (/probe is compared with it)"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus-blackbox-exporter >/dev/null; \
+	fi
+	@if ! command -v prometheus-alertmanager >/dev/null 2>&1; then \
+		echo "installing prometheus-alertmanager (the alertmanager notifier is tested against it)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus-alertmanager >/dev/null; \
 	fi
 	@if ! command -v ip >/dev/null 2>&1; then \
 		echo "installing iproute2 (the partition test makes a network namespace)"; \
