@@ -73,6 +73,11 @@ type Store interface {
 	// Rollups returns the aggregates of one check (all regions when
 	// q.Region is empty, merged per bucket) at resolution q.Res, oldest first.
 	Rollups(ctx context.Context, q RollupQuery) ([]Rollup, error)
+	// Count counts the raw records matching q exactly: total, and good
+	// among them (see CountQuery). It serves latency SLOs, which rollups
+	// cannot answer exactly, so it only reaches back as far as the raw
+	// retention.
+	Count(ctx context.Context, q CountQuery) (good, total int64, err error)
 	// Screenshot returns the PNG stored with result id, or an error
 	// wrapping ErrNotFound.
 	Screenshot(ctx context.Context, id string) ([]byte, error)
@@ -87,6 +92,17 @@ type Query struct {
 	Since  time.Time // inclusive; zero = no bound
 	Until  time.Time // exclusive; zero = no bound
 	Limit  int       // 0 = the store's cap
+}
+
+// CountQuery selects raw records to count and says which are good. A
+// record is good when it passed (degraded counts as passed) and, when
+// MaxDuration > 0, took at most MaxDuration.
+type CountQuery struct {
+	Check       string        // required
+	Region      string        // "" = every region
+	Since       time.Time     // inclusive; zero = no bound
+	Until       time.Time     // exclusive; zero = no bound
+	MaxDuration time.Duration // 0 = availability: good = passed; < 0 is an error
 }
 
 // Resolution is the bucket width of rollups.

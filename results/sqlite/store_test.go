@@ -335,11 +335,13 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 	rq, rargs := resultsQuery(results.Query{Check: "web", Since: now.Add(-time.Hour), Until: now}, "eu", 10)
 	mq, margs := rollupsQuery("rollup_minute", results.RollupQuery{Check: "web", Since: now.Add(-time.Hour), Until: now}, []string{"eu", "us"})
 	dq, dargs := rollupsQuery("rollup_day", results.RollupQuery{Check: "web"}, []string{"eu"})
+	cq, cargs := countQuery(results.CountQuery{Check: "web", Since: now.Add(-time.Hour), Until: now, MaxDuration: time.Second}, []string{"eu", "us"})
 	tests := []struct {
 		name, query, want string
 		args              []any
 	}{
 		{"results", rq, "SEARCH results USING INDEX results_check_region_started (check_name=? AND region=? AND started>? AND started<?)", rargs},
+		{"count", cq, "SEARCH results USING INDEX results_check_region_started (check_name=? AND region=? AND started>? AND started<?)", cargs},
 		{"minute rollups", mq, "SEARCH rollup_minute USING PRIMARY KEY", margs},
 		{"day rollups", dq, "SEARCH rollup_day USING PRIMARY KEY", dargs},
 		{"regions", regionsQuery, "SEARCH rollup_day USING PRIMARY KEY", []any{"web"}},

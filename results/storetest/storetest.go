@@ -26,7 +26,9 @@ type Opener func(t *testing.T) results.Store
 // The contract beyond the results.Store doc comments: every field of a
 // record reads back as written (CertExpiry to the second, as x509 has it);
 // results are newest first with Since inclusive and Until exclusive; an ID
-// is stored once and counted once in rollups; rollups match a brute-force
+// is stored once and counted once in rollups and by Count; Count matches a
+// brute-force count (good = passed, and no slower than MaxDuration when
+// set; degraded is good) with the same bounds as Results; rollups match a brute-force
 // computation over the records exactly; Close commits everything queued.
 func Run(t *testing.T, open func(t *testing.T) results.Store) {
 	tests := []struct {
@@ -41,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) results.Store) {
 		{"Duplicates", testDuplicates},
 		{"RollupsBruteForce", testRollupsBruteForce},
 		{"RollupsWindow", testRollupsWindow},
+		{"Count", testCount},
 		{"WriteAfterClose", testWriteAfterClose},
 		{"CloseFlushes", testCloseFlushes},
 		{"ConcurrentReadWrite", testConcurrentReadWrite},
@@ -171,6 +174,12 @@ func testEmpty(t *testing.T, open Opener) {
 	if err != nil || len(recs) != 0 {
 		t.Errorf("Results on an empty store = %v, %v; want nothing", ids(recs), err)
 	}
+	for _, region := range []string{"", "eu"} {
+		good, total, err := s.Count(t.Context(), results.CountQuery{Check: "none", Region: region, MaxDuration: time.Second})
+		if err != nil || good != 0 || total != 0 {
+			t.Errorf("Count(%q) on an empty store = %d, %d, %v; want 0, 0", region, good, total, err)
+		}
+	}
 	for _, res := range []results.Resolution{results.Minute, results.Day} {
 		for _, region := range []string{"", "eu"} {
 			rs, err := s.Rollups(t.Context(), results.RollupQuery{Check: "none", Region: region, Res: res})
@@ -185,6 +194,12 @@ func testInvalidQueries(t *testing.T, open Opener) {
 	s := open(t)
 	if _, err := s.Results(t.Context(), results.Query{}); err == nil {
 		t.Error("Results without a check: no error")
+	}
+	if _, _, err := s.Count(t.Context(), results.CountQuery{}); err == nil {
+		t.Error("Count without a check: no error")
+	}
+	if _, _, err := s.Count(t.Context(), results.CountQuery{Check: "web", MaxDuration: -time.Second}); err == nil {
+		t.Error("Count with a negative max duration: no error")
 	}
 	for _, res := range []results.Resolution{0, results.Resolution(5 * time.Minute)} {
 		if _, err := s.Rollups(t.Context(), results.RollupQuery{Check: "web", Res: res}); err == nil {
