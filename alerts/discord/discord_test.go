@@ -268,7 +268,7 @@ func TestSendResolved(t *testing.T) {
 
 func TestEscape(t *testing.T) {
 	for in, want := range map[string]string{
-		hostile:                      hostileEscaped,
+		hostile:                       hostileEscaped,
 		"@everyone ~~x~~ ||spoiler||": `\@everyone \~\~x\~\~ \|\|spoiler\|\|`,
 		"`code` \\ # h _i_":           "\\`code\\` \\\\ \\# h \\_i\\_",
 		"plain text 1.2-3":            "plain text 1.2-3",
