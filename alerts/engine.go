@@ -60,6 +60,9 @@ type Burn struct {
 	LongRate, ShortRate float64
 	Factor              float64
 	BudgetRemaining     float64
+	// ShortBad is the bad events in the short window; a rule fires only
+	// with at least its min_bad_events there.
+	ShortBad int64
 }
 
 // alertState is one alert as the engine keeps it (and stores it).
@@ -242,7 +245,7 @@ func (e *Engine) Observe(ctx context.Context, obs Observation) error {
 		}
 		if r.SLOBurn {
 			for _, sev := range []Severity{SeverityPage, SeverityTicket} {
-				errs = append(errs, e.apply(ctx, r, sev, CondSLOBurn, obs, evalBurn(sev, obs)))
+				errs = append(errs, e.apply(ctx, r, sev, CondSLOBurn, obs, evalBurn(r, sev, obs)))
 			}
 		}
 	}
@@ -299,13 +302,13 @@ func evalCert(r Rule, o Observation) verdict {
 	return v
 }
 
-func evalBurn(sev Severity, o Observation) verdict {
+func evalBurn(r Rule, sev Severity, o Observation) verdict {
 	if o.Burns == nil {
 		return verdict{skip: true}
 	}
 	v := verdict{fireNow: true}
 	for _, b := range o.Burns {
-		if b.Severity != sev || !b.Firing {
+		if b.Severity != sev || !b.Firing || b.ShortBad < int64(r.MinBadEvents) {
 			continue
 		}
 		v.bad = true

@@ -353,8 +353,13 @@ func TestCertAndBurnConditions(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fast := alerts.Burn{Severity: alerts.SeverityPage, Firing: true, Long: time.Hour, Short: 5 * time.Minute, LongRate: 21.3, ShortRate: 35, Factor: 14.4, BudgetRemaining: 0.71}
+	fast := alerts.Burn{Severity: alerts.SeverityPage, Firing: true, Long: time.Hour, Short: 5 * time.Minute, LongRate: 21.3, ShortRate: 35, Factor: 14.4, BudgetRemaining: 0.71, ShortBad: 3}
 	obs(30)
+	quiet := fast
+	quiet.ShortBad = 1 // one failed probe in a quiet hour: the min_bad_events guard (2) holds it
+	obs(30, quiet)
+	f.tick(time.Minute)
+	f.want("oncall", 0)
 	obs(10, fast)
 	f.tick(31 * time.Second)
 	page := f.want("oncall", 1)[0]
