@@ -24,7 +24,9 @@ var allowed = map[string][]string{
 	"alerts":            {"results", "probes"},
 	"alerts/*":          {"alerts"},
 	"statuspage":        {"results"},
-	"config":            {"probes", "alerts", "alerts/*", "statuspage", "tracing"},
+	// config → results: checks[].slo is results.SLOSpec (the SLO arithmetic
+	// owns its spec); not yet in DESIGN.md, asked for in the closing note.
+	"config": {"probes", "alerts", "alerts/*", "statuspage", "tracing", "results"},
 	// tracing: one span tree per stored result, exported over OTLP and
 	// Zipkin (not yet in DESIGN.md; asked for in the closing note).
 	"tracing": {"probes", "results"},

@@ -15,7 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vantageprobe/vantage/alerts"
 	"github.com/vantageprobe/vantage/probes"
+	"github.com/vantageprobe/vantage/results"
 	"github.com/vantageprobe/vantage/tracing"
 )
 
@@ -42,6 +44,10 @@ type Config struct {
 	Tracing tracing.Config `yaml:"tracing"`
 	// ProbeEndpoint is GET /probe, blackbox_exporter's endpoint (off by default).
 	ProbeEndpoint ProbeEndpoint `yaml:"probe_endpoint"`
+	// Alerts are the alert rules; Silences and Maintenance mute them.
+	Alerts      []alerts.Rule        `yaml:"alerts"`
+	Silences    []alerts.Silence     `yaml:"silences"`
+	Maintenance []alerts.Maintenance `yaml:"maintenance"`
 }
 
 // LocalRegion is the server's own vantage point; it is always present.
@@ -60,6 +66,8 @@ type Server struct {
 	Listen string `yaml:"listen"` // default 127.0.0.1:8080
 	// AdminListen, when set, serves POST /-/reload (default: no admin listener).
 	AdminListen string `yaml:"admin_listen"`
+	// ExternalURL is the server's public URL, for links in notifications.
+	ExternalURL string `yaml:"external_url"`
 }
 
 // Browser configures the shared Chromium of the browser checks. It comes
@@ -79,6 +87,9 @@ func (b Browser) Options() probes.BrowserOptions {
 type Storage struct {
 	Path      string    `yaml:"path"` // default vantage.db, relative to the config file
 	Retention Retention `yaml:"retention"`
+	// AlertsPath is the alert state and notification outbox (default: next
+	// to Path, "vantage-alerts.db" for "vantage.db").
+	AlertsPath string `yaml:"alerts_path"`
 }
 
 // Retention says how long results are kept.
@@ -111,6 +122,8 @@ type Check struct {
 	DNS        *probes.DNSSpec     `yaml:"dns"`
 	TLS        *probes.TLSSpec     `yaml:"tls"`
 	Browser    *probes.BrowserSpec `yaml:"browser"`
+	// SLO is the check's service level objective (none when nil).
+	SLO *results.SLOSpec `yaml:"slo"`
 }
 
 // InRegion reports whether region probes the check.
@@ -258,6 +271,11 @@ func (c *Config) resolvePaths(base string) {
 		c.Storage.Path = DefaultStoragePath
 	}
 	abs(&c.Storage.Path)
+	if c.Storage.AlertsPath == "" {
+		ext := filepath.Ext(c.Storage.Path)
+		c.Storage.AlertsPath = strings.TrimSuffix(c.Storage.Path, ext) + "-alerts" + cmp.Or(ext, ".db")
+	}
+	abs(&c.Storage.AlertsPath)
 	if o := c.Tracing.OTLP; o != nil {
 		abs(&o.TLS.CAFile)
 	}
