@@ -1,0 +1,111 @@
+package twilio
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/vantageprobe/vantage/alerts"
+)
+
+// errAuthentication is Twilio's error code for rejected credentials.
+const errAuthentication = 20003
+
+// text is the message for notif: one line, at most maxLength characters.
+func (n *Notifier) text(notif alerts.Notification) string {
+	var s string
+	if n.message.IsZero() {
+		s = defaultText(notif)
+	} else {
+		s = n.message.Render(notif, nil)
+	}
+	s = oneLine(s)
+	if c := utf8.RuneCountInString(s); c > n.maxLength {
+		n.log.Debug("sms text cut to max_length", "notifier", notif.Receiver, "chars", c, "max_length", n.maxLength)
+	}
+	return truncate(s, n.maxLength)
+}
+
+// defaultText is the title and, while the group fires, its first firing
+// alert's line: "[FIRING] api-down: api - api is down in 2 of 3 regions".
+// Only GSM-7 characters are added, so that a plain ASCII alert fits 160
+// characters to a segment.
+func defaultText(notif alerts.Notification) string {
+	s := alerts.Title(notif)
+	firing := notif.Firing()
+	if notif.Status != alerts.StatusFiring || len(firing) == 0 {
+		return s
+	}
+	s += " - " + alerts.Lines(notif)[0]
+	if len(firing) > 1 {
+		s += fmt.Sprintf(" (+%d more)", len(firing)-1)
+	}
+	return s
+}
+
+// oneLine turns control characters and runs of white space into single
+// spaces.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// truncate cuts s to at most n runes, ending with "..." when cut.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	if n <= 3 {
+		return string([]rune(s)[:n])
+	}
+	return string([]rune(s)[:n-3]) + "..."
+}
+
+// classify makes an authentication failure permanent whatever its HTTP
+// status.
+func classify(err error, answer []byte) error {
+	var e struct {
+		Code int `json:"code"`
+	}
+	if json.Unmarshal(answer, &e) == nil && e.Code == errAuthentication && !alerts.IsPermanent(err) {
+		return alerts.Permanent(err)
+	}
+	return err
+}
+
+// combine joins the failures of one notification's requests. It is
+// permanent only when every failure is: a retry then resends only to the
+// recipients that failed.
+func combine(errs []error) error {
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	var retry []error
+	for _, err := range errs {
+		if !alerts.IsPermanent(err) {
+			retry = append(retry, err)
+		}
+	}
+	if len(retry) == 0 {
+		return errors.Join(errs...)
+	}
+	return multiError{all: errs, retry: retry}
+}
+
+// multiError names every failure but unwraps only to the retryable ones,
+// so that alerts.IsPermanent does not find a permanent one among them.
+type multiError struct{ all, retry []error }
+
+func (e multiError) Error() string { return errors.Join(e.all...).Error() }
+
+func (e multiError) Unwrap() []error { return e.retry }
