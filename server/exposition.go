@@ -23,7 +23,7 @@ import (
 // directly from the series table, because building a client_golang metric
 // per series costs ~70 µs per check × region at 10,000 checks.
 func (s *Server) metricsHandler() http.Handler {
-	full := promhttp.HandlerFor(prometheus.Gatherers{s.metrics.core, s.metrics.checks},
+	full := promhttp.HandlerFor(prometheus.Gatherers{s.metrics.core, s.metrics.checks, prometheus.GathererFunc(s.metrics.gatherAlerts)},
 		promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelError)})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if expfmt.Negotiate(r.Header).FormatType() != expfmt.TypeTextPlain {
@@ -39,7 +39,7 @@ func (s *Server) metricsHandler() http.Handler {
 // goroutine, fed through a pipe, so rendering and compressing a large
 // exposition overlap on two cores.
 func (s *Server) serveText(w http.ResponseWriter, r *http.Request) {
-	core, err := s.metrics.core.Gather()
+	core, err := prometheus.Gatherers{s.metrics.core, prometheus.GathererFunc(s.metrics.gatherAlerts)}.Gather()
 	if err != nil {
 		s.log.Error("gather metrics", "err", err)
 		http.Error(w, "gather metrics: "+err.Error(), http.StatusInternalServerError)

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/vantageprobe/vantage/config"
 	"github.com/vantageprobe/vantage/probes"
@@ -189,6 +191,9 @@ func (s *Server) uptimeLoop(ctx context.Context, every time.Duration) {
 // gathers both registries.
 type metrics struct {
 	core, checks *prometheus.Registry
+	// alerts holds the alert engine's series; a reload builds a new engine
+	// and with it a new registry.
+	alerts atomic.Pointer[prometheus.Registry]
 	// duration is kept for its native histogram (protobuf only); the
 	// text exposition writes the classic buckets from the series table.
 	duration *prometheus.HistogramVec
@@ -200,6 +205,22 @@ func newMetrics(core *prometheus.Registry, s *Server) *metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.checks.MustRegister(m.duration, &checkCollector{s: s})
 	return m
+}
+
+// alertRegistry returns a fresh registry for a new alert engine's series,
+// replacing the previous engine's.
+func (m *metrics) alertRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	m.alerts.Store(reg)
+	return reg
+}
+
+// gatherAlerts gathers the alert engine's series (none before it starts).
+func (m *metrics) gatherAlerts() ([]*dto.MetricFamily, error) {
+	if reg := m.alerts.Load(); reg != nil {
+		return reg.Gather()
+	}
+	return nil, nil
 }
 
 func newDurationVec() *prometheus.HistogramVec {
