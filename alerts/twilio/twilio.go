@@ -213,22 +213,24 @@ func New(c Config, o Options) (*Notifier, error) {
 func (n *Notifier) SendResolved() bool { return n.sendResolved }
 
 // Notify texts notif to every recipient, one request each. A retry of the
-// same notification (same Key) skips the recipients already texted. The
-// error is permanent only when every failure is (a rejected number, bad
-// credentials).
+// same notification (same non-empty Key) skips the recipients already
+// texted. The error is permanent only when every failure is (a rejected
+// number, bad credentials).
 func (n *Notifier) Notify(ctx context.Context, notif alerts.Notification) error {
 	body := n.text(notif)
 	var errs []error
 	for _, to := range n.to {
 		key := notif.Key + "\x00" + to
-		if n.sent.has(key) {
+		if notif.Key != "" && n.sent.has(key) {
 			continue
 		}
 		if err := n.send(ctx, to, body); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		n.sent.add(key)
+		if notif.Key != "" {
+			n.sent.add(key)
+		}
 	}
 	return combine(errs)
 }

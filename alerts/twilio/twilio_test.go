@@ -252,6 +252,15 @@ func TestRetrySkipsDelivered(t *testing.T) {
 	if err := n.Notify(t.Context(), notif); err != nil || len(tw.messages()) != 5 {
 		t.Errorf("a new notification: %v, %d messages", err, len(tw.messages()))
 	}
+	notif.Key = "" // no idempotency key: nothing to recognise a retry by
+	for range 2 {
+		if err := n.Notify(t.Context(), notif); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(tw.messages()) != 9 {
+		t.Errorf("%d messages, want every keyless notification texted to both", len(tw.messages()))
+	}
 }
 
 // TestAnswers classifies Twilio's answers for one recipient; neither the
