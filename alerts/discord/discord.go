@@ -134,7 +134,7 @@ func (n *Notifier) Notify(ctx context.Context, notif alerts.Notification) error 
 		}
 		return err
 	}
-	n.log.DebugContext(ctx, "notification sent", "notifier", notif.Receiver, "alerts", len(notif.Alerts))
+	n.log.DebugContext(ctx, "notification sent", "notifier", notif.Receiver, "kind", "discord")
 	return nil
 }
 

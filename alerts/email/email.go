@@ -241,6 +241,6 @@ func (n *Notifier) Notify(ctx context.Context, notif alerts.Notification) error 
 	if err := n.send(ctx, msg); err != nil {
 		return classify(err)
 	}
-	n.log.DebugContext(ctx, "notification sent", "notifier", notif.Receiver, "alerts", len(notif.Alerts))
+	n.log.DebugContext(ctx, "notification sent", "notifier", notif.Receiver, "kind", "email")
 	return nil
 }

@@ -123,7 +123,7 @@ func (n *Notifier) Notify(ctx context.Context, notif alerts.Notification) error 
 	if err := checkAnswer(answer); err != nil {
 		return alerts.Permanent(fmt.Errorf("send to %s: %w", alerts.RedactURL(n.url), err))
 	}
-	n.log.DebugContext(ctx, "notification sent", "notifier", notif.Receiver, "alerts", len(notif.Alerts))
+	n.log.DebugContext(ctx, "notification sent", "notifier", notif.Receiver, "kind", "slack")
 	return nil
 }
 

@@ -119,6 +119,6 @@ func (n *Notifier) Notify(ctx context.Context, notif alerts.Notification) error 
 		Header: http.Header{"Content-Type": {"application/json"}}}); err != nil {
 		return err
 	}
-	n.log.DebugContext(ctx, "notification sent", "notifier", notif.Receiver, "alerts", len(notif.Alerts))
+	n.log.DebugContext(ctx, "notification sent", "notifier", notif.Receiver, "kind", "teams")
 	return nil
 }

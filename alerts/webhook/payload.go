@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/vantageprobe/vantage/alerts"
@@ -67,13 +66,6 @@ func newPayload(n alerts.Notification, maxAlerts int) Payload {
 		})
 	}
 	return p
-}
-
-// encode returns n's payload as JSON and how many alerts it left out.
-func encode(n alerts.Notification, maxAlerts int) ([]byte, int, error) {
-	p := newPayload(n, maxAlerts)
-	b, err := json.Marshal(p)
-	return b, p.TruncatedAlerts, err
 }
 
 // common returns the pairs every alert has in the map get returns.

@@ -9,6 +9,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -155,7 +156,7 @@ func (n *Notifier) SendResolved() bool { return n.sendResolved }
 
 // Notify posts notif once.
 func (n *Notifier) Notify(ctx context.Context, notif alerts.Notification) error {
-	body, truncated, err := encode(notif, n.maxAlerts)
+	body, err := json.Marshal(newPayload(notif, n.maxAlerts))
 	if err != nil {
 		return alerts.Permanent(fmt.Errorf("encode payload: %w", err))
 	}
@@ -173,7 +174,7 @@ func (n *Notifier) Notify(ctx context.Context, notif alerts.Notification) error 
 	if _, err := alerts.Send(ctx, n.client, alerts.Request{URL: n.url, Header: header, Body: body}); err != nil {
 		return err
 	}
-	n.log.DebugContext(ctx, "notification sent", "notifier", notif.Receiver, "alerts", len(notif.Alerts), "truncated", truncated)
+	n.log.DebugContext(ctx, "notification sent", "notifier", notif.Receiver, "kind", "webhook")
 	return nil
 }
 
