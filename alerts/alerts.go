@@ -7,6 +7,8 @@ package alerts
 import (
 	"context"
 	"time"
+
+	"github.com/vantageprobe/vantage/probes"
 )
 
 // Severity routes an alert: who is woken up for it.
@@ -111,3 +113,7 @@ type Notifier interface {
 	// SendResolved reports whether resolved notifications are wanted.
 	SendResolved() bool
 }
+
+// Secret is a credential of a channel (routing key, token, password, a
+// webhook URL): it never prints, in logs, errors, JSON or %v.
+type Secret = probes.Secret

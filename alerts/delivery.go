@@ -161,3 +161,31 @@ func clip(b []byte) string {
 	}
 	return s
 }
+
+// scrubbed is an error whose text has a notifier's secrets blanked out,
+// in case a provider echoes them; it unwraps to the original, so
+// IsPermanent and RetryDelay still see its classification.
+type scrubbed struct {
+	err     error
+	secrets []string
+}
+
+func (e scrubbed) Error() string {
+	s := e.err.Error()
+	for _, v := range e.secrets {
+		if v != "" {
+			s = strings.ReplaceAll(s, v, "<redacted>")
+		}
+	}
+	return s
+}
+
+func (e scrubbed) Unwrap() error { return e.err }
+
+// Scrub wraps err so that none of secrets appears in its text.
+func Scrub(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	return scrubbed{err, secrets}
+}

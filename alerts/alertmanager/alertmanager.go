@@ -210,7 +210,7 @@ func (n *Notifier) post(ctx context.Context, endpoint string, body []byte) error
 	defer cancel()
 	_, err := alerts.Send(ctx, n.http, alerts.Request{URL: endpoint, Header: header, Body: body})
 	if err != nil {
-		return scrub(fmt.Errorf("alertmanager: %w", err), n.secrets...)
+		return alerts.Scrub(fmt.Errorf("alertmanager: %w", err), n.secrets...)
 	}
 	return nil
 }

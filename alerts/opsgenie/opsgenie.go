@@ -253,7 +253,7 @@ func (n *Notifier) Notify(ctx context.Context, notif alerts.Notification) error 
 		Body: body,
 	})
 	if err != nil {
-		return scrub(fmt.Errorf("opsgenie %s: %w", op, err), n.apiKey)
+		return alerts.Scrub(fmt.Errorf("opsgenie %s: %w", op, err), n.apiKey)
 	}
 	return nil
 }

@@ -215,7 +215,7 @@ func (n *Notifier) Notify(ctx context.Context, notif alerts.Notification) error 
 		Body:   body,
 	})
 	if err != nil {
-		return scrub(fmt.Errorf("pagerduty %s: %w", ev.EventAction, err), n.routingKey)
+		return alerts.Scrub(fmt.Errorf("pagerduty %s: %w", ev.EventAction, err), n.routingKey)
 	}
 	return nil
 }

@@ -207,7 +207,7 @@ func (n *Notifier) Notify(ctx context.Context, notif alerts.Notification) error 
 		Header: http.Header{"Content-Type": {"application/json"}},
 		Body:   body,
 	})
-	return scrub(n.classify(reply, err), n.token)
+	return alerts.Scrub(n.classify(reply, err), n.token)
 }
 
 // classify reads Telegram's reply into the error the outbox acts on.

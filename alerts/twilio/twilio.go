@@ -253,7 +253,7 @@ func (n *Notifier) send(ctx context.Context, to, body string) error {
 	})
 	if err != nil {
 		err = classify(err, answer)
-		return scrub(fmt.Errorf("twilio sms to %s: %w", mask(to), err), n.secret, n.auth)
+		return alerts.Scrub(fmt.Errorf("twilio sms to %s: %w", mask(to), err), n.secret, n.auth)
 	}
 	return nil
 }
