@@ -44,6 +44,8 @@ type Config struct {
 	Tracing tracing.Config `yaml:"tracing"`
 	// ProbeEndpoint is GET /probe, blackbox_exporter's endpoint (off by default).
 	ProbeEndpoint ProbeEndpoint `yaml:"probe_endpoint"`
+	// Notifiers are the notification channels alert rules name.
+	Notifiers []Notifier `yaml:"notifiers"`
 	// Alerts are the alert rules; Silences and Maintenance mute them.
 	Alerts      []alerts.Rule        `yaml:"alerts"`
 	Silences    []alerts.Silence     `yaml:"silences"`
@@ -215,6 +217,8 @@ func Parse(file string, src []byte, lookupEnv func(string) (string, bool)) (*Con
 	c.resolvePaths(base)
 	problems = mergeProblems(problems, c.validate(pos))
 	problems = mergeProblems(problems, c.validateProbeEndpoint(pos, base))
+	problems = mergeProblems(problems, c.validateNotifiers(pos))
+	problems = mergeProblems(problems, c.validateAlerting(pos))
 	if len(problems) > 0 {
 		return nil, &Error{File: file, Problems: problems}
 	}
@@ -276,6 +280,11 @@ func (c *Config) resolvePaths(base string) {
 		c.Storage.AlertsPath = strings.TrimSuffix(c.Storage.Path, ext) + "-alerts" + cmp.Or(ext, ".db")
 	}
 	abs(&c.Storage.AlertsPath)
+	for i := range c.Notifiers {
+		if e := c.Notifiers[i].Email; e != nil {
+			abs(&e.CAFile)
+		}
+	}
 	if o := c.Tracing.OTLP; o != nil {
 		abs(&o.TLS.CAFile)
 	}

@@ -32,6 +32,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metricsHandler())
 	mux.HandleFunc("GET /probe", s.handleProbe)
+	mux.HandleFunc("GET /api/v1/alerts", s.listAlerts)
+	mux.HandleFunc("GET /api/v1/silences", s.listSilences)
+	mux.HandleFunc("GET /api/v1/slo", s.listSLOs)
 	mux.HandleFunc("GET /{$}", s.overview)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API route %s %s", r.Method, r.URL.Path))
@@ -49,6 +52,9 @@ func (s *Server) AdminHandler() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "reloaded"})
 	})
+	mux.HandleFunc("GET /api/v1/silences", s.listSilences)
+	mux.HandleFunc("POST /api/v1/silences", s.addSilence)
+	mux.HandleFunc("DELETE /api/v1/silences/{id}", s.deleteSilence)
 	return mux
 }
 

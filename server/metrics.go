@@ -246,20 +246,25 @@ func (m *metrics) forget(gone [][2]string) {
 
 // Process-wide series of the server.
 var (
-	descLastSeen  = prometheus.NewDesc("vantage_agent_last_seen_timestamp_seconds", "When the region's agent last talked to the server.", []string{"region"}, nil)
-	descSpool     = prometheus.NewDesc("vantage_agent_spool_depth", "Results the region's agent holds in its spool.", []string{"region"}, nil)
-	descSched     = prometheus.NewDesc("vantage_scheduler_lag_max_seconds", "Largest delay between a planned and an actual probe start.", nil, nil)
-	descOverruns  = prometheus.NewDesc("vantage_scheduler_overruns_total", "Probe runs skipped because the previous one still ran or no slot was free.", nil, nil)
-	descTraced    = prometheus.NewDesc("vantage_trace_records_total", "Results queued for span export, by exporter (otlp, zipkin).", []string{"exporter"}, nil)
-	descTraceDrop = prometheus.NewDesc("vantage_trace_records_dropped_total", "Results not exported because the exporter's queue was full.", []string{"exporter"}, nil)
-	descTraceFail = prometheus.NewDesc("vantage_trace_spans_failed_total", "Spans the collector did not accept.", []string{"exporter"}, nil)
+	descLastSeen     = prometheus.NewDesc("vantage_agent_last_seen_timestamp_seconds", "When the region's agent last talked to the server.", []string{"region"}, nil)
+	descSpool        = prometheus.NewDesc("vantage_agent_spool_depth", "Results the region's agent holds in its spool.", []string{"region"}, nil)
+	descSched        = prometheus.NewDesc("vantage_scheduler_lag_max_seconds", "Largest delay between a planned and an actual probe start.", nil, nil)
+	descOverruns     = prometheus.NewDesc("vantage_scheduler_overruns_total", "Probe runs skipped because the previous one still ran or no slot was free.", nil, nil)
+	descTraced       = prometheus.NewDesc("vantage_trace_records_total", "Results queued for span export, by exporter (otlp, zipkin).", []string{"exporter"}, nil)
+	descTraceDrop    = prometheus.NewDesc("vantage_trace_records_dropped_total", "Results not exported because the exporter's queue was full.", []string{"exporter"}, nil)
+	descSLOObjective = prometheus.NewDesc("vantage_slo_objective_ratio", "The check's SLO objective as a ratio (0.999 for 99.9%).", []string{"check"}, nil)
+	descSLOSLI       = prometheus.NewDesc("vantage_slo_sli_ratio", "Good events over all events in the SLO window.", []string{"check"}, nil)
+	descSLOBudget    = prometheus.NewDesc("vantage_slo_error_budget_remaining_ratio", "Error budget left in the SLO window: 1 untouched, 0 spent, negative when overspent.", []string{"check"}, nil)
+	descSLOBurn      = prometheus.NewDesc("vantage_slo_burn_rate", "Error ratio over the window divided by the error budget (1 spends the budget exactly in the SLO window).", []string{"check", "window"}, nil)
+	descTraceFail    = prometheus.NewDesc("vantage_trace_spans_failed_total", "Spans the collector did not accept.", []string{"exporter"}, nil)
 )
 
 // serverCollector reports the scheduler and the agents at scrape time.
 type serverCollector struct{ s *Server }
 
 func (c *serverCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descLastSeen, descSpool, descSched, descOverruns, descTraced, descTraceDrop, descTraceFail} {
+	for _, d := range []*prometheus.Desc{descLastSeen, descSpool, descSched, descOverruns, descTraced, descTraceDrop, descTraceFail,
+		descSLOObjective, descSLOSLI, descSLOBudget, descSLOBurn} {
 		ch <- d
 	}
 }
@@ -274,6 +279,14 @@ func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
 	sst := c.s.sched.Stats()
 	ch <- prometheus.MustNewConstMetric(descSched, prometheus.GaugeValue, sst.MaxLag.Seconds())
 	ch <- prometheus.MustNewConstMetric(descOverruns, prometheus.CounterValue, float64(sst.Overruns))
+	for check, st := range c.s.slos.all() {
+		ch <- prometheus.MustNewConstMetric(descSLOObjective, prometheus.GaugeValue, st.Spec.Objective.Fraction(), check)
+		ch <- prometheus.MustNewConstMetric(descSLOSLI, prometheus.GaugeValue, st.SLI, check)
+		ch <- prometheus.MustNewConstMetric(descSLOBudget, prometheus.GaugeValue, st.BudgetRemaining, check)
+		for w, ws := range st.Windows {
+			ch <- prometheus.MustNewConstMetric(descSLOBurn, prometheus.GaugeValue, ws.BurnRate, check, w)
+		}
+	}
 	for name, st := range c.s.tracer.Load().Stats() {
 		ch <- prometheus.MustNewConstMetric(descTraced, prometheus.CounterValue, float64(st.Queued), name)
 		ch <- prometheus.MustNewConstMetric(descTraceDrop, prometheus.CounterValue, float64(st.Dropped), name)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vantageprobe/vantage/alerts"
 	"github.com/vantageprobe/vantage/config"
 	"github.com/vantageprobe/vantage/probes"
 	"github.com/vantageprobe/vantage/results"
@@ -45,6 +46,9 @@ type Options struct {
 	// UptimeRefresh is how often vantage_check_uptime_ratio is recomputed
 	// (default 1 minute).
 	UptimeRefresh time.Duration
+	// SLORefresh is how often SLOs and burn rates are evaluated (default
+	// 30 seconds).
+	SLORefresh time.Duration
 }
 
 // Server is a running Vantage server.
@@ -61,6 +65,13 @@ type Server struct {
 	series    seriesTable
 	gzips     sync.Pool // *gzip.Writer for /metrics
 	tracer    atomic.Pointer[tracing.Exporter]
+	// alertStore keeps alert state and the outbox; alerting is the running
+	// engine, replaced on reload; slos are the newest SLO statuses.
+	alertStore *alerts.Store
+	alerting   atomic.Pointer[alerting]
+	firstAlert *alerts.Engine // built by New, started by Run
+	slos       sloCache
+	runCtx     context.Context // Run's, for engines started by a reload
 	// probeSlots caps the concurrent /probe requests (sized at start-up).
 	probeSlots chan struct{}
 	uptimes    uptimeCache
@@ -119,6 +130,11 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		return nil, fmt.Errorf("tracing: %w", err)
 	}
 	s.tracer.Store(tr)
+	if s.alertStore, err = alerts.OpenStore(ctx, cfg.Storage.AlertsPath); err != nil {
+		_ = tr.Shutdown(ctx)
+		_ = store.Close()
+		return nil, err
+	}
 	s.metrics = newMetrics(reg, s)
 	if recs, lerr := store.Latest(ctx); lerr == nil { // /metrics shows the last results at once after a restart
 		for _, rec := range recs {
@@ -129,6 +145,9 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if err == nil {
 		err = s.apply(cfg)
 	}
+	if err == nil {
+		s.firstAlert, err = s.newEngine(ctx, cfg, true)
+	}
 	if err != nil {
 		if s.sched != nil {
 			_ = s.sched.Shutdown(ctx)
@@ -137,6 +156,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 			_ = s.browser.Close()
 		}
 		_ = store.Close()
+		_ = s.alertStore.Close()
 		return nil, err
 	}
 	return s, nil
@@ -213,6 +233,13 @@ func (s *Server) Reload(ctx context.Context) error {
 	if !reflect.DeepEqual(cfg.Tracing, old.Tracing) {
 		s.replaceTracer(ctx, cfg.Tracing)
 	}
+	if s.runCtx != nil && alertingChanged(old, cfg) {
+		eng, err := s.newEngine(ctx, cfg, true)
+		if err != nil {
+			return fmt.Errorf("config applied but alerting unchanged: %w", err)
+		}
+		s.startAlerting(s.runCtx, eng)
+	}
 	return nil
 }
 
@@ -244,6 +271,16 @@ func (s *Server) Run(ctx context.Context) error {
 		listeners = append(listeners, aln)
 	}
 	s.started = time.Now()
+	s.reload.Lock()
+	s.runCtx = ctx
+	s.startAlerting(ctx, s.firstAlert)
+	s.reload.Unlock()
+	actx, stopAlertLoop := context.WithCancel(ctx)
+	alertLoopDone := make(chan struct{})
+	go func() {
+		defer close(alertLoopDone)
+		s.alertLoop(actx)
+	}()
 	s.sched.Start()
 	uctx, stopUptimes := context.WithCancel(ctx)
 	uptimesDone := make(chan struct{})
@@ -266,6 +303,8 @@ func (s *Server) Run(ctx context.Context) error {
 	s.ready.Store(false)
 	stopUptimes()
 	<-uptimesDone
+	stopAlertLoop()
+	<-alertLoopDone
 	for _, srv := range servers {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		_ = srv.Shutdown(sctx)
@@ -295,6 +334,8 @@ func (s *Server) close(ctx context.Context) error {
 		err = errors.Join(err, s.browser.Close())
 	}
 	err = errors.Join(err, s.store.Close())
+	s.stopAlerting()
+	err = errors.Join(err, s.alertStore.Close())
 	tctx, tcancel := context.WithTimeout(context.WithoutCancel(ctx), tracerShutdown)
 	defer tcancel()
 	if terr := s.tracer.Load().Shutdown(tctx); terr != nil {
@@ -348,3 +389,11 @@ func (s *Server) observe(rec results.Record) {
 
 // Runs returns how many results the scheduler has produced.
 func (s *Server) Runs() int64 { return s.sched.Stats().Runs }
+
+// alertingChanged reports whether a reload changes what the alert engine
+// was built from.
+func alertingChanged(old, cfg *config.Config) bool {
+	return !reflect.DeepEqual(old.Alerts, cfg.Alerts) || !reflect.DeepEqual(old.Notifiers, cfg.Notifiers) ||
+		!reflect.DeepEqual(old.Silences, cfg.Silences) || !reflect.DeepEqual(old.Maintenance, cfg.Maintenance) ||
+		old.Server.ExternalURL != cfg.Server.ExternalURL
+}

@@ -60,7 +60,7 @@ func startWith(t testing.TB, top, checks string) *env {
 		t.Fatal(err)
 	}
 	e.base = "http://" + ln.Addr().String()
-	e.srv, err = server.New(t.Context(), server.Options{Config: cfg, ConfigPath: e.cfgPath, Listener: ln, UptimeRefresh: 200 * time.Millisecond})
+	e.srv, err = server.New(t.Context(), server.Options{Config: cfg, ConfigPath: e.cfgPath, Listener: ln, UptimeRefresh: 200 * time.Millisecond, SLORefresh: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,7 @@ func commands() []command {
 		{"agent", "run a regional vantage point that pushes to a server", runAgent},
 		{"check", "probe one target now and show a phase breakdown", runCheck},
 		{"validate", "check a config file and report every problem", runValidate},
+		{"slo", "show SLOs, error budgets and burn rates from the stored results", runSLO},
 	}
 }
 

@@ -1,0 +1,167 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/vantageprobe/vantage/alerts"
+	"github.com/vantageprobe/vantage/results"
+)
+
+// listAlerts serves GET /api/v1/alerts: pending and firing alerts.
+func (s *Server) listAlerts(w http.ResponseWriter, _ *http.Request) {
+	out := []alerts.AlertView{}
+	if eng := s.engine(); eng != nil {
+		out = append(out, eng.Alerts()...)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"alerts": out})
+}
+
+// listSilences serves GET /api/v1/silences.
+func (s *Server) listSilences(w http.ResponseWriter, _ *http.Request) {
+	out := []alerts.Silence{}
+	if eng := s.engine(); eng != nil {
+		out = append(out, eng.Silences()...)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"silences": out})
+}
+
+// maxSilenceBody caps POST /api/v1/silences.
+const maxSilenceBody = 64 << 10
+
+// addSilence serves POST /api/v1/silences on the admin listener.
+func (s *Server) addSilence(w http.ResponseWriter, r *http.Request) {
+	eng := s.engine()
+	if eng == nil {
+		writeError(w, http.StatusServiceUnavailable, errors.New("alerting is not running"))
+		return
+	}
+	var sil alerts.Silence
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxSilenceBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sil); err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("silence: %w", err))
+		return
+	}
+	sil.ID = ""
+	created, err := eng.AddSilence(r.Context(), sil)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, created)
+}
+
+// deleteSilence serves DELETE /api/v1/silences/{id} on the admin listener.
+func (s *Server) deleteSilence(w http.ResponseWriter, r *http.Request) {
+	eng := s.engine()
+	if eng == nil {
+		writeError(w, http.StatusServiceUnavailable, errors.New("alerting is not running"))
+		return
+	}
+	ok, err := eng.ExpireSilence(r.Context(), r.PathValue("id"))
+	switch {
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err)
+	case !ok:
+		writeError(w, http.StatusNotFound, fmt.Errorf("no silence %q made through the API", r.PathValue("id")))
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// sloJSON is one SLO in the API.
+type sloJSON struct {
+	Check              string             `json:"check"`
+	Objective          string             `json:"objective"`
+	Window             string             `json:"window"`
+	SLI                string             `json:"sli"`
+	ThresholdSeconds   float64            `json:"threshold_seconds,omitempty"`
+	Good               int64              `json:"good"`
+	Total              int64              `json:"total"`
+	Ratio              float64            `json:"sli_ratio"`
+	BudgetRemaining    float64            `json:"error_budget_remaining_ratio"`
+	BudgetMinutes      float64            `json:"error_budget_minutes"`
+	BurnRates          map[string]float64 `json:"burn_rates"`
+	ExhaustionSeconds  *float64           `json:"time_to_exhaustion_seconds"` // null: not burning
+	Alerts             []burnJSON         `json:"burn_alerts"`
+	EvaluatedAt        time.Time          `json:"evaluated_at"`
+	ExcludeMaintenance bool               `json:"exclude_maintenance"`
+}
+
+type burnJSON struct {
+	Severity   string  `json:"severity"`
+	Long       string  `json:"long_window"`
+	Short      string  `json:"short_window"`
+	Factor     float64 `json:"factor"`
+	LongBurn   float64 `json:"long_burn_rate"`
+	ShortBurn  float64 `json:"short_burn_rate"`
+	Firing     bool    `json:"firing"`
+	BudgetUsed float64 `json:"budget_percent"`
+}
+
+// SLOJSON is the API form of an SLO status (for the server and `vantage slo --json`).
+func SLOJSON(st results.SLOStatus) any { return sloView(st) }
+
+func sloView(st results.SLOStatus) sloJSON {
+	v := sloJSON{
+		Check: st.Check, Objective: st.Spec.Objective.String(), Window: results.WindowName(st.Spec.Window), SLI: string(st.Spec.SLI),
+		ThresholdSeconds: st.Spec.Threshold.Seconds(), Good: st.Good, Total: st.Total, Ratio: st.SLI,
+		BudgetRemaining: st.BudgetRemaining, BudgetMinutes: st.BudgetMinutes, BurnRates: map[string]float64{},
+		EvaluatedAt: st.End, ExcludeMaintenance: st.Spec.ExcludeMaintenance,
+	}
+	for name, w := range st.Windows {
+		v.BurnRates[name] = w.BurnRate
+	}
+	if st.TimeToExhaustion != results.Never {
+		secs := st.TimeToExhaustion.Seconds()
+		v.ExhaustionSeconds = &secs
+	}
+	for _, b := range results.BurnAlerts(st, results.BurnWindows(st.Spec.Window), alerts.DefaultMinBadEvents) {
+		v.Alerts = append(v.Alerts, burnJSON{Severity: string(b.Severity), Long: results.WindowName(b.Long), Short: results.WindowName(b.Short),
+			Factor: round(b.Factor, 4), LongBurn: b.LongBurn, ShortBurn: b.ShortBurn, Firing: b.Firing, BudgetUsed: b.BudgetPercent})
+	}
+	return v
+}
+
+func round(v float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
+}
+
+// listSLOs serves GET /api/v1/slo: every check's SLO, as last evaluated.
+func (s *Server) listSLOs(w http.ResponseWriter, r *http.Request) {
+	cfg := s.checks.Load().cfg
+	out := []sloJSON{}
+	for _, chk := range cfg.Checks {
+		if chk.SLO == nil {
+			continue
+		}
+		st, ok := s.slos.get(chk.Name)
+		if !ok {
+			var err error
+			if st, err = EvaluateSLO(r.Context(), s.store, cfg, chk, time.Now()); err != nil {
+				writeError(w, http.StatusInternalServerError, err)
+				return
+			}
+		}
+		out = append(out, sloView(st))
+	}
+	slices.SortFunc(out, func(a, b sloJSON) int { return compare(a.Check, b.Check) })
+	writeJSON(w, http.StatusOK, map[string]any{"slos": out})
+}
+
+func compare(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
