@@ -117,3 +117,11 @@ type Notifier interface {
 // Secret is a credential of a channel (routing key, token, password, a
 // webhook URL): it never prints, in logs, errors, JSON or %v.
 type Secret = probes.Secret
+
+// Refresher is a Notifier whose receiver forgets a firing alert unless it
+// is sent again (Alertmanager resolves alerts not refreshed within its
+// resolve_timeout): the engine re-sends firing groups to it at least every
+// RefreshInterval, whatever the rule's repeat_interval.
+type Refresher interface {
+	RefreshInterval() time.Duration
+}

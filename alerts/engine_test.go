@@ -407,3 +407,26 @@ func TestOutboxRetries(t *testing.T) {
 		t.Fatalf("outbox depth %v %v", depth, err)
 	}
 }
+
+// refresher is a recorder whose receiver needs firing alerts re-sent
+// every minute (as Alertmanager does).
+type refresher struct{ *recorder }
+
+func (refresher) RefreshInterval() time.Duration { return time.Minute }
+
+// TestRefresherGetsFrequentReminders: a receiver that forgets unrefreshed
+// alerts gets the firing group every minute; the others keep the rule's
+// repeat_interval.
+func TestRefresherGetsFrequentReminders(t *testing.T) {
+	am := &recorder{resolved: true}
+	f := newFixture(t, []alerts.Rule{{Name: "r", Checks: []string{"api"}, ConsecutiveFailures: 1, Notify: []string{"am", "oncall"}}},
+		func(o *alerts.Options) { o.Notifiers["am"] = refresher{am} })
+	f.observe("api", "down", "eu", "us")
+	for range 10 {
+		f.tick(31 * time.Second)
+	}
+	if n := len(am.sent()); n < 4 || n > 6 {
+		t.Fatalf("alertmanager receiver got %d notifications in 5 minutes, want one a minute", n)
+	}
+	f.want("oncall", 1)
+}

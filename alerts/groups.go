@@ -27,17 +27,28 @@ func (e *Engine) Tick(ctx context.Context) error {
 }
 
 // reminderDue reports whether some receiver of a still-firing group last
-// heard of it repeat_interval ago.
+// heard of it its repeat interval ago.
 func (e *Engine) reminderDue(g *group, now time.Time) bool {
-	if g.rule.RepeatInterval < 0 {
-		return false
-	}
-	for _, le := range e.nlog[g.key] {
-		if len(le.Firing) > 0 && now.Sub(le.SentAt) >= g.rule.RepeatInterval {
+	for name, le := range e.nlog[g.key] {
+		repeat := e.repeat(g, name)
+		if repeat > 0 && len(le.Firing) > 0 && now.Sub(le.SentAt) >= repeat {
 			return true
 		}
 	}
 	return false
+}
+
+// repeat is how often a still-firing group is re-sent to a receiver: the
+// rule's repeat_interval, or sooner for a receiver that forgets alerts
+// not refreshed (0: never).
+func (e *Engine) repeat(g *group, receiver string) time.Duration {
+	repeat := g.rule.RepeatInterval
+	if r, ok := e.o.Notifiers[receiver].(Refresher); ok {
+		if ri := r.RefreshInterval(); ri > 0 && (repeat <= 0 || ri < repeat) {
+			repeat = ri
+		}
+	}
+	return max(repeat, 0)
 }
 
 // untold reports whether a firing alert no receiver was told of has
@@ -140,7 +151,7 @@ func (e *Engine) notify(ctx context.Context, g *group, receiver string, live, re
 		reason = "resolved"
 	case len(gone) > 0 && n.SendResolved():
 		reason = "changed"
-	case len(live) > 0 && g.rule.RepeatInterval > 0 && now.Sub(last.SentAt) >= g.rule.RepeatInterval:
+	case len(live) > 0 && e.repeat(g, receiver) > 0 && now.Sub(last.SentAt) >= e.repeat(g, receiver):
 		reason = "reminder"
 	}
 	entry := logEntry{SentAt: last.SentAt, Firing: current}

@@ -176,6 +176,11 @@ func New(c Config, o Options) (*Notifier, error) {
 // SendResolved reports whether resolved alerts are posted.
 func (n *Notifier) SendResolved() bool { return n.sendResolved }
 
+// RefreshInterval makes the engine re-send firing alerts every minute, as
+// Prometheus does: Alertmanager resolves an alert that is not refreshed
+// within its resolve_timeout (5m by default) or by its endsAt.
+func (n *Notifier) RefreshInterval() time.Duration { return time.Minute }
+
 // Notify posts notif's alerts to every Alertmanager at once. It succeeds
 // when at least one accepts them (the others are logged); otherwise the
 // error is permanent only when every failure is (a 4xx answer).
