@@ -9,6 +9,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/vantageprobe/vantage/alerts"
+	"github.com/vantageprobe/vantage/config"
 )
 
 // exportedNames is every metric family name Vantage's server can export.
@@ -25,7 +28,25 @@ func exportedNames(t *testing.T) map[string]bool {
 	for d := range descs {
 		names[nameRE.FindStringSubmatch(d.String())[1]] = true
 	}
+	// The alert engine's series, from an engine with one notifier.
+	cfg, err := config.Parse("d.yaml", []byte("checks: [{name: c, http: {url: \"http://127.0.0.1:1/\"}}]\n"+
+		"notifiers: [{name: n, webhook: {url: \"http://127.0.0.1:1/\"}}]\nalerts: [{name: r, all: true, notify: [n]}]\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notifiers, err := cfg.BuildNotifiers(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := alerts.OpenStore(t.Context(), t.TempDir()+"/a.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
 	reg := prometheus.NewRegistry()
+	if _, err := alerts.New(t.Context(), alerts.Options{Rules: cfg.Alerts, Notifiers: notifiers, Store: st, Registerer: reg}); err != nil {
+		t.Fatal(err)
+	}
 	vec := newDurationVec()
 	reg.MustRegister(vec, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	vec.WithLabelValues("c", "r").Observe(1)
