@@ -36,12 +36,15 @@ checks:
         status: [200]
         json: [{path: "$.status", equals: ok}]
         degraded_after: 250ms
+    slo: {objective: 99.9, window: 30d}
   - name: slow-api
     http:
       url: {{q (print .T.HTTP "/slow")}}
       expect: {degraded_after: 500ms, max_duration: 2s}
+    slo: {objective: 99, window: 7d, sli: latency, threshold: 700ms}
   - name: flaky-api
     http: {url: {{q (print .T.HTTP "/flaky")}}}
+    slo: {objective: 99.5, window: 7d}
   - name: mail
     tcp: {address: {{q .T.TCP}}, send: "HELO demo\r\n", expect: "^220 "}
   - name: dns
@@ -63,6 +66,26 @@ checks:
         - type: {selector: "#email", text: "demo@example.com"}
         - click: "#buy"
         - assert_text: {selector: "#msg", matches: "^Thanks, demo@example.com$"}
+# Notifications go to the demo's own webhook inbox: GET {{.T.HTTP}}/hooks/alerts
+notifiers:
+  - name: demo-inbox
+    webhook: {url: {{q (print .T.HTTP "/hooks/alerts")}}}
+alerts:
+  - name: flaky-down
+    checks: [flaky-api]
+    consecutive_failures: 2
+    group_wait: 5s
+    notify: [demo-inbox]
+  - name: error-budgets
+    checks: [api, flaky-api]
+    slo_burn: true
+    notify: [demo-inbox]
+  - name: certificates
+    all: true
+    cert_expiry: 14
+    severity: ticket
+    group_wait: 5s
+    notify: [demo-inbox]
 `))
 
 // token returns a fresh random agent token.

@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,7 +27,7 @@ import (
 
 // Targets are the running demo targets.
 type Targets struct {
-	HTTP   string // base URL of the HTTP targets (/api/health, /slow, /flaky)
+	HTTP   string // base URL of the HTTP targets (/api/health, /slow, /flaky) and of the alert inbox (/hooks/alerts)
 	HTTPS  string // base URL of the TLS endpoint (certificate expires in 10 days)
 	TCP    string // host:port of the TCP service (banner, echo)
 	DNS    string // host:port of the DNS server (zone demo.test.)
@@ -33,6 +35,45 @@ type Targets struct {
 
 	closers []func() error
 	wg      sync.WaitGroup
+	inbox   inbox
+}
+
+// inbox keeps the newest notifications the demo's alert rules send to its
+// webhook, so that GET /hooks/alerts shows what would have paged someone.
+type inbox struct {
+	mu  sync.Mutex
+	got []json.RawMessage
+}
+
+// inboxSize is how many notifications the inbox keeps.
+const inboxSize = 100
+
+func (in *inbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodPost:
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil || !json.Valid(body) {
+			http.Error(w, "want a JSON body", http.StatusBadRequest)
+			return
+		}
+		in.mu.Lock()
+		in.got = append(in.got, body)
+		if len(in.got) > inboxSize {
+			in.got = in.got[len(in.got)-inboxSize:]
+		}
+		in.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	case http.MethodGet:
+		in.mu.Lock()
+		out := slices.Clone(in.got)
+		in.mu.Unlock()
+		slices.Reverse(out) // newest first
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"notifications": out})
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
 }
 
 // Start starts every target on 127.0.0.1; dir receives the CA file.
@@ -72,9 +113,10 @@ func (t *Targets) serveHTTP(ln net.Listener, h http.Handler) {
 	t.wg.Go(func() { _ = srv.Serve(ln) })
 }
 
-// apiHandler serves the three HTTP targets.
-func apiHandler() http.Handler {
+// apiHandler serves the three HTTP targets and the alert inbox.
+func apiHandler(in *inbox) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("/hooks/alerts", in)
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, shopPage)
@@ -121,7 +163,7 @@ func (t *Targets) startHTTP(context.Context, string) error {
 		return err
 	}
 	t.HTTP = "http://" + ln.Addr().String()
-	t.serveHTTP(ln, apiHandler())
+	t.serveHTTP(ln, apiHandler(&t.inbox))
 	return nil
 }
 
@@ -144,7 +186,7 @@ func (t *Targets) startHTTPS(_ context.Context, dir string) error {
 	}
 	t.HTTPS = "https://" + ln.Addr().String()
 	tln := tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
-	t.serveHTTP(tln, apiHandler())
+	t.serveHTTP(tln, apiHandler(&t.inbox))
 	return nil
 }
 

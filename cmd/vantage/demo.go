@@ -90,12 +90,16 @@ from three regions: local (the server) and two agents, eu-west and us-east.
   checks API   %s/api/v1/checks
   one check    %s/api/v1/checks/api
   regions      %s/api/v1/regions
+  SLOs         %s/api/v1/slo
+  alerts       %s/api/v1/alerts
+  sent alerts  %s/hooks/alerts (the demo's webhook inbox)
+  metrics      %s/metrics
   health       %s/healthz   %s/readyz
   config       %s
   database     %s
 
 Press Ctrl-C to stop.
-`, len(cfg.Checks), base, base, base, base, base, base, cfgPath, cfg.Storage.Path)
+`, len(cfg.Checks), base, base, base, base, base, base, targets.HTTP, base, base, base, cfgPath, cfg.Storage.Path)
 	return serve(ctx, server.Options{Config: cfg, ConfigPath: cfgPath, Logger: log, Listener: ln}, stderr)
 }
 

@@ -24,12 +24,15 @@ func TestDemo(t *testing.T) {
 		done <- run(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--log-level", "error"}, pw, &stderr)
 		pw.Close()
 	}()
-	base := ""
+	base, inbox := "", ""
 	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		if f := strings.Fields(sc.Text()); len(f) == 2 && f[0] == "overview" {
+	for sc.Scan() && (base == "" || inbox == "") {
+		f := strings.Fields(sc.Text())
+		switch {
+		case len(f) == 2 && f[0] == "overview":
 			base = strings.TrimSuffix(f[1], "/")
-			break
+		case len(f) >= 3 && f[0] == "sent" && f[1] == "alerts":
+			inbox = f[2]
 		}
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
@@ -79,6 +82,27 @@ func TestDemo(t *testing.T) {
 	}
 	// Three regions: the server and two in-process agents.
 	eventuallyRegions(t, base)
+	// The TLS certificate expires in 10 days: the certificates rule (below
+	// 14 days) notifies the demo's webhook inbox; the SLOs are evaluated.
+	eventually(t, "a certificate notification in the demo inbox", func() bool {
+		resp, err := http.Get(inbox)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(b), `"alertname":"certificates"`) && strings.Contains(string(b), "expires in 10 days")
+	})
+	resp, err := http.Get(base + "/api/v1/slo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slos struct{ SLOs []struct{ Check string } }
+	err = json.NewDecoder(resp.Body).Decode(&slos)
+	resp.Body.Close()
+	if err != nil || len(slos.SLOs) != 3 {
+		t.Fatalf("demo SLOs: %v %+v", err, slos)
+	}
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("demo exited %d after Ctrl-C", code)
