@@ -95,6 +95,8 @@ const (
 // Options configure an Engine.
 type Options struct {
 	Rules       []Rule
+	Defaults    Defaults                  // alert_defaults
+	Overrides   map[string]CheckOverrides // by check
 	Notifiers   map[string]Notifier
 	Store       *Store
 	Silences    []Silence // from the config; the API's are in the store
@@ -146,7 +148,7 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 		e.now = time.Now
 	}
 	for _, r := range o.Rules {
-		r = r.WithDefaults()
+		r = r.WithDefaults(o.Defaults)
 		for _, sev := range []Severity{SeverityPage, SeverityTicket, SeverityInfo} {
 			for _, name := range r.Notifiers(sev) {
 				if _, ok := o.Notifiers[name]; !ok {
@@ -234,6 +236,7 @@ func (e *Engine) Observe(ctx context.Context, obs Observation) error {
 		if !r.Watches(obs.Check) {
 			continue
 		}
+		r = r.forCheck(e.o.Overrides[obs.Check])
 		if r.ConsecutiveFailures > 0 {
 			errs = append(errs, e.apply(ctx, r, r.Severity, CondDown, obs, evalDown(r, obs)))
 		}

@@ -430,3 +430,25 @@ func TestRefresherGetsFrequentReminders(t *testing.T) {
 	}
 	f.want("oncall", 1)
 }
+
+// TestDefaultsAndCheckOverrides: alert_defaults replace the built-in
+// thresholds; a check's own override tunes the rule for that check only.
+func TestDefaultsAndCheckOverrides(t *testing.T) {
+	r := alerts.Rule{Name: "down", All: true, Notify: []string{"oncall"}, GroupWait: time.Second}
+	f := newFixture(t, []alerts.Rule{r}, func(o *alerts.Options) {
+		o.Defaults = alerts.Defaults{ConsecutiveFailures: 2}
+		o.Overrides = map[string]alerts.CheckOverrides{"db": {ConsecutiveFailures: 4}}
+	})
+	for i := 1; i <= 4; i++ {
+		f.observe("api", "down", "eu", "us")
+		f.observe("db", "down", "eu", "us")
+		f.tick(2 * time.Second)
+		firing := map[string]bool{}
+		for _, a := range f.eng.Alerts() {
+			firing[a.Check] = a.State == "firing"
+		}
+		if firing["api"] != (i >= 2) || firing["db"] != (i >= 4) {
+			t.Fatalf("after %d failures: %v (api fires at 2 from the defaults, db at 4 from its override)", i, firing)
+		}
+	}
+}

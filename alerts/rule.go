@@ -60,28 +60,108 @@ type Rule struct {
 	GroupInterval time.Duration `yaml:"group_interval"`
 }
 
-// WithDefaults fills the unset values.
-func (r Rule) WithDefaults() Rule {
+// Defaults are the top-level alert_defaults: values every rule that does
+// not set its own takes, in place of the built-in ones.
+type Defaults struct {
+	ConsecutiveFailures int           `yaml:"consecutive_failures"` // default 3
+	ResolveAfter        int           `yaml:"resolve_after"`        // default 2
+	MinBadEvents        int           `yaml:"min_bad_events"`       // default 2
+	RepeatInterval      time.Duration `yaml:"repeat_interval"`      // default 4h
+	GroupWait           time.Duration `yaml:"group_wait"`           // default 30s
+	GroupInterval       time.Duration `yaml:"group_interval"`       // default 5m
+}
+
+// builtin are the defaults without alert_defaults.
+func (d Defaults) filled() Defaults {
+	d.ConsecutiveFailures = cmpInt(d.ConsecutiveFailures, DefaultConsecutiveFailures)
+	d.ResolveAfter = cmpInt(d.ResolveAfter, DefaultResolveAfter)
+	d.MinBadEvents = cmpInt(d.MinBadEvents, DefaultMinBadEvents)
+	d.RepeatInterval = cmpInt(d.RepeatInterval, DefaultRepeatInterval)
+	d.GroupWait = cmpInt(d.GroupWait, DefaultGroupWait)
+	d.GroupInterval = cmpInt(d.GroupInterval, DefaultGroupInterval)
+	return d
+}
+
+func cmpInt[T int | time.Duration](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// Validate checks the defaults; every problem starts with its field.
+func (d Defaults) Validate() error {
+	var errs []error
+	for name, v := range map[string]int{"consecutive_failures": d.ConsecutiveFailures, "resolve_after": d.ResolveAfter, "min_bad_events": d.MinBadEvents} {
+		if v < 0 {
+			errs = append(errs, fmt.Errorf("%s: must not be negative", name))
+		}
+	}
+	for name, v := range map[string]time.Duration{"group_wait": d.GroupWait, "group_interval": d.GroupInterval} {
+		if v < 0 {
+			errs = append(errs, fmt.Errorf("%s: must not be negative", name))
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(errs...)
+}
+
+// WithDefaults fills the unset values from d, then the built-in defaults.
+// consecutive_failures applies when the rule sets no other condition.
+func (r Rule) WithDefaults(d Defaults) Rule {
+	d = d.filled()
 	if r.ConsecutiveFailures == 0 && r.DegradedFor == 0 && r.CertExpiry == 0 && !r.SLOBurn {
-		r.ConsecutiveFailures = DefaultConsecutiveFailures
+		r.ConsecutiveFailures = d.ConsecutiveFailures
 	}
-	if r.ResolveAfter == 0 {
-		r.ResolveAfter = DefaultResolveAfter
-	}
-	if r.MinBadEvents == 0 {
-		r.MinBadEvents = DefaultMinBadEvents
-	}
+	r.ResolveAfter = cmpInt(r.ResolveAfter, d.ResolveAfter)
+	r.MinBadEvents = cmpInt(r.MinBadEvents, d.MinBadEvents)
 	if r.Severity == "" {
 		r.Severity = SeverityPage
 	}
-	if r.RepeatInterval == 0 {
-		r.RepeatInterval = DefaultRepeatInterval
+	r.RepeatInterval = cmpInt(r.RepeatInterval, d.RepeatInterval)
+	r.GroupWait = cmpInt(r.GroupWait, d.GroupWait)
+	r.GroupInterval = cmpInt(r.GroupInterval, d.GroupInterval)
+	return r
+}
+
+// CheckOverrides are a check's own thresholds for the conditions the rules
+// watching it have (checks[].alerting): a rule decides whether a condition
+// is watched, the check how strictly.
+type CheckOverrides struct {
+	ConsecutiveFailures int           `yaml:"consecutive_failures"`
+	ResolveAfter        int           `yaml:"resolve_after"`
+	DegradedFor         time.Duration `yaml:"degraded_for"`
+	CertExpiry          int           `yaml:"cert_expiry"`
+}
+
+// Validate checks the overrides; every problem starts with its field.
+func (o CheckOverrides) Validate() error {
+	var errs []error
+	for name, v := range map[string]int{"consecutive_failures": o.ConsecutiveFailures, "resolve_after": o.ResolveAfter, "cert_expiry": o.CertExpiry} {
+		if v < 0 {
+			errs = append(errs, fmt.Errorf("%s: must not be negative", name))
+		}
 	}
-	if r.GroupWait == 0 {
-		r.GroupWait = DefaultGroupWait
+	if o.DegradedFor < 0 {
+		errs = append(errs, errors.New("degraded_for: must not be negative"))
 	}
-	if r.GroupInterval == 0 {
-		r.GroupInterval = DefaultGroupInterval
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(errs...)
+}
+
+// forCheck applies a check's overrides to the conditions r watches.
+func (r Rule) forCheck(o CheckOverrides) Rule {
+	if r.ConsecutiveFailures > 0 && o.ConsecutiveFailures > 0 {
+		r.ConsecutiveFailures = o.ConsecutiveFailures
+	}
+	if o.ResolveAfter > 0 {
+		r.ResolveAfter = o.ResolveAfter
+	}
+	if r.DegradedFor > 0 && o.DegradedFor > 0 {
+		r.DegradedFor = o.DegradedFor
+	}
+	if r.CertExpiry > 0 && o.CertExpiry > 0 {
+		r.CertExpiry = o.CertExpiry
 	}
 	return r
 }

@@ -26,9 +26,13 @@ func (c *Config) validateAlerting(pos Positions) []Problem {
 			at(p, "%s", msg)
 		}
 	}
+	component("alert_defaults", c.AlertDefaults.Validate())
 	checks := map[string]Check{}
 	for i, ch := range c.Checks {
 		checks[ch.Name] = ch
+		if ch.Alerting != nil {
+			component(fmt.Sprintf("checks[%d].alerting", i), ch.Alerting.Validate())
+		}
 		if ch.SLO == nil {
 			continue
 		}
@@ -105,4 +109,15 @@ func fmtDays(d time.Duration) string {
 		return fmt.Sprintf("%dd", d/(24*time.Hour))
 	}
 	return d.String()
+}
+
+// AlertOverrides returns the checks' alerting overrides, by check.
+func (c *Config) AlertOverrides() map[string]alerts.CheckOverrides {
+	out := map[string]alerts.CheckOverrides{}
+	for _, ch := range c.Checks {
+		if ch.Alerting != nil {
+			out[ch.Name] = *ch.Alerting
+		}
+	}
+	return out
 }

@@ -46,10 +46,12 @@ type Config struct {
 	ProbeEndpoint ProbeEndpoint `yaml:"probe_endpoint"`
 	// Notifiers are the notification channels alert rules name.
 	Notifiers []Notifier `yaml:"notifiers"`
-	// Alerts are the alert rules; Silences and Maintenance mute them.
-	Alerts      []alerts.Rule        `yaml:"alerts"`
-	Silences    []alerts.Silence     `yaml:"silences"`
-	Maintenance []alerts.Maintenance `yaml:"maintenance"`
+	// Alerts are the alert rules (AlertDefaults fills what they leave
+	// out); Silences and Maintenance mute them.
+	Alerts        []alerts.Rule        `yaml:"alerts"`
+	AlertDefaults alerts.Defaults      `yaml:"alert_defaults"`
+	Silences      []alerts.Silence     `yaml:"silences"`
+	Maintenance   []alerts.Maintenance `yaml:"maintenance"`
 }
 
 // LocalRegion is the server's own vantage point; it is always present.
@@ -126,6 +128,8 @@ type Check struct {
 	Browser    *probes.BrowserSpec `yaml:"browser"`
 	// SLO is the check's service level objective (none when nil).
 	SLO *results.SLOSpec `yaml:"slo"`
+	// Alerting tunes the conditions of the rules watching the check.
+	Alerting *alerts.CheckOverrides `yaml:"alerting"`
 }
 
 // InRegion reports whether region probes the check.

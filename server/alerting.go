@@ -51,7 +51,8 @@ func (s *Server) newEngine(ctx context.Context, cfg *config.Config, withMetrics 
 		return nil, err
 	}
 	o := alerts.Options{
-		Rules: cfg.Alerts, Notifiers: notifiers, Store: s.alertStore, Silences: cfg.Silences,
+		Rules: cfg.Alerts, Defaults: cfg.AlertDefaults, Overrides: cfg.AlertOverrides(),
+		Notifiers: notifiers, Store: s.alertStore, Silences: cfg.Silences,
 		Maintenance: cfg.Maintenance, ExternalURL: cfg.Server.ExternalURL, Logger: s.log,
 	}
 	if withMetrics {

@@ -394,6 +394,7 @@ func (s *Server) Runs() int64 { return s.sched.Stats().Runs }
 // was built from.
 func alertingChanged(old, cfg *config.Config) bool {
 	return !reflect.DeepEqual(old.Alerts, cfg.Alerts) || !reflect.DeepEqual(old.Notifiers, cfg.Notifiers) ||
+		old.AlertDefaults != cfg.AlertDefaults || !reflect.DeepEqual(old.AlertOverrides(), cfg.AlertOverrides()) ||
 		!reflect.DeepEqual(old.Silences, cfg.Silences) || !reflect.DeepEqual(old.Maintenance, cfg.Maintenance) ||
 		old.Server.ExternalURL != cfg.Server.ExternalURL
 }
