@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,7 +11,9 @@ import (
 	"time"
 
 	"github.com/vantageprobe/vantage/alerts"
+	"github.com/vantageprobe/vantage/config"
 	"github.com/vantageprobe/vantage/results"
+	"github.com/vantageprobe/vantage/results/sqlite"
 )
 
 // listAlerts serves GET /api/v1/alerts: pending and firing alerts.
@@ -75,8 +78,8 @@ func (s *Server) deleteSilence(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// sloJSON is one SLO in the API.
-type sloJSON struct {
+// SLOView is one SLO in the API and in `vantage slo`.
+type SLOView struct {
 	Check              string             `json:"check"`
 	Objective          string             `json:"objective"`
 	Window             string             `json:"window"`
@@ -89,12 +92,13 @@ type sloJSON struct {
 	BudgetMinutes      float64            `json:"error_budget_minutes"`
 	BurnRates          map[string]float64 `json:"burn_rates"`
 	ExhaustionSeconds  *float64           `json:"time_to_exhaustion_seconds"` // null: not burning
-	Alerts             []burnJSON         `json:"burn_alerts"`
+	Alerts             []BurnView         `json:"burn_alerts"`
 	EvaluatedAt        time.Time          `json:"evaluated_at"`
 	ExcludeMaintenance bool               `json:"exclude_maintenance"`
 }
 
-type burnJSON struct {
+// BurnView is one burn-rate window pair of an SLO.
+type BurnView struct {
 	Severity   string  `json:"severity"`
 	Long       string  `json:"long_window"`
 	Short      string  `json:"short_window"`
@@ -105,11 +109,8 @@ type burnJSON struct {
 	BudgetUsed float64 `json:"budget_percent"`
 }
 
-// SLOJSON is the API form of an SLO status (for the server and `vantage slo --json`).
-func SLOJSON(st results.SLOStatus) any { return sloView(st) }
-
-func sloView(st results.SLOStatus) sloJSON {
-	v := sloJSON{
+func sloView(st results.SLOStatus) SLOView {
+	v := SLOView{
 		Check: st.Check, Objective: st.Spec.Objective.String(), Window: results.WindowName(st.Spec.Window), SLI: string(st.Spec.SLI),
 		ThresholdSeconds: st.Spec.Threshold.Seconds(), Good: st.Good, Total: st.Total, Ratio: st.SLI,
 		BudgetRemaining: st.BudgetRemaining, BudgetMinutes: st.BudgetMinutes, BurnRates: map[string]float64{},
@@ -123,7 +124,7 @@ func sloView(st results.SLOStatus) sloJSON {
 		v.ExhaustionSeconds = &secs
 	}
 	for _, b := range results.BurnAlerts(st, results.BurnWindows(st.Spec.Window), alerts.DefaultMinBadEvents) {
-		v.Alerts = append(v.Alerts, burnJSON{Severity: string(b.Severity), Long: results.WindowName(b.Long), Short: results.WindowName(b.Short),
+		v.Alerts = append(v.Alerts, BurnView{Severity: string(b.Severity), Long: results.WindowName(b.Long), Short: results.WindowName(b.Short),
 			Factor: round(b.Factor, 4), LongBurn: b.LongBurn, ShortBurn: b.ShortBurn, Firing: b.Firing, BudgetUsed: b.BudgetPercent})
 	}
 	return v
@@ -137,7 +138,7 @@ func round(v float64, digits int) float64 {
 // listSLOs serves GET /api/v1/slo: every check's SLO, as last evaluated.
 func (s *Server) listSLOs(w http.ResponseWriter, r *http.Request) {
 	cfg := s.checks.Load().cfg
-	out := []sloJSON{}
+	out := []SLOView{}
 	for _, chk := range cfg.Checks {
 		if chk.SLO == nil {
 			continue
@@ -152,7 +153,7 @@ func (s *Server) listSLOs(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, sloView(st))
 	}
-	slices.SortFunc(out, func(a, b sloJSON) int { return compare(a.Check, b.Check) })
+	slices.SortFunc(out, func(a, b SLOView) int { return compare(a.Check, b.Check) })
 	writeJSON(w, http.StatusOK, map[string]any{"slos": out})
 }
 
@@ -164,4 +165,26 @@ func compare(a, b string) int {
 		return 1
 	}
 	return 0
+}
+
+// SLOReport evaluates every SLO of cfg now from the results database at
+// dbPath (for `vantage slo`), in config order.
+func SLOReport(ctx context.Context, cfg *config.Config, dbPath string, now time.Time) ([]SLOView, error) {
+	store, err := sqlite.Open(ctx, sqlite.Options{Path: dbPath, RawRetention: cfg.Storage.Retention.Raw, RollupRetention: cfg.Storage.Retention.Rollups})
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	var out []SLOView
+	for _, chk := range cfg.Checks {
+		if chk.SLO == nil {
+			continue
+		}
+		st, err := EvaluateSLO(ctx, store, cfg, chk, now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sloView(st))
+	}
+	return out, nil
 }

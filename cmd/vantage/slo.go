@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/vantageprobe/vantage/config"
-	"github.com/vantageprobe/vantage/results"
-	"github.com/vantageprobe/vantage/results/sqlite"
 	"github.com/vantageprobe/vantage/server"
 )
 
@@ -55,38 +53,20 @@ Flags:
 	if *db != "" {
 		path = *db
 	}
-	store, err := sqlite.Open(ctx, sqlite.Options{Path: path, RawRetention: cfg.Storage.Retention.Raw, RollupRetention: cfg.Storage.Retention.Rollups})
+	slos, err := server.SLOReport(ctx, cfg, path, time.Now())
 	if err != nil {
 		fmt.Fprintf(stderr, "vantage slo: %v\n", err)
-		return exitUsage
-	}
-	defer store.Close()
-	now := time.Now()
-	var statuses []results.SLOStatus
-	for _, chk := range cfg.Checks {
-		if chk.SLO == nil {
-			continue
-		}
-		st, err := server.EvaluateSLO(ctx, store, cfg, chk, now)
-		if err != nil {
-			fmt.Fprintf(stderr, "vantage slo: %v\n", err)
-			return exitFailed
-		}
-		statuses = append(statuses, st)
+		return exitFailed
 	}
 	if *asJSON {
-		out := make([]any, len(statuses))
-		for i, st := range statuses {
-			out[i] = server.SLOJSON(st)
-		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(map[string]any{"slos": out})
+		_ = enc.Encode(map[string]any{"slos": slos})
 	} else {
-		printSLOs(stdout, statuses)
+		printSLOs(stdout, slos)
 	}
-	for _, st := range statuses {
-		if st.BudgetRemaining <= 0 && st.Total > 0 {
+	for _, s := range slos {
+		if s.BudgetRemaining <= 0 && s.Total > 0 {
 			return exitFailed
 		}
 	}
@@ -94,20 +74,20 @@ Flags:
 }
 
 // printSLOs writes the table a person reads.
-func printSLOs(w io.Writer, sts []results.SLOStatus) {
-	if len(sts) == 0 {
+func printSLOs(w io.Writer, slos []server.SLOView) {
+	if len(slos) == 0 {
 		fmt.Fprintln(w, "no check has an slo")
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CHECK\tOBJECTIVE\tWINDOW\tSLI\tBUDGET LEFT\tBURN 1h\tBURN 5m\tEXHAUSTED IN\tALERTS")
-	for _, st := range sts {
-		sli := string(st.Spec.SLI)
-		if st.Spec.SLI == results.SLILatency {
-			sli = "latency ≤ " + st.Spec.Threshold.String()
+	for _, s := range slos {
+		sli := s.SLI
+		if s.ThresholdSeconds > 0 {
+			sli = "latency ≤ " + time.Duration(s.ThresholdSeconds*float64(time.Second)).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s\t%s\t%s\t%s\t%s\n", st.Check, st.Spec.Objective, results.WindowName(st.Spec.Window),
-			sli, percent(st.SLI, st.Total), budget(st), burn(st, time.Hour), burn(st, 5*time.Minute), exhaustion(st), firing(st))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s\t%s\t%s\t%s\t%s\n", s.Check, s.Objective, s.Window,
+			sli, percent(s.Ratio, s.Total), budget(s), burn(s, "1h"), burn(s, "5m"), exhaustion(s), firing(s))
 	}
 	_ = tw.Flush()
 }
@@ -121,37 +101,37 @@ func percent(v float64, total int64) string {
 	return fmt.Sprintf("%.3f%%", math.Floor(v*100000)/1000)
 }
 
-func budget(st results.SLOStatus) string {
-	return fmt.Sprintf("%.1f%% (%.1f of %.1f min)", 100*st.BudgetRemaining, st.BudgetRemaining*st.BudgetMinutes, st.BudgetMinutes)
+func budget(s server.SLOView) string {
+	return fmt.Sprintf("%.1f%% (%.1f of %.1f min)", 100*s.BudgetRemaining, s.BudgetRemaining*s.BudgetMinutes, s.BudgetMinutes)
 }
 
-func burn(st results.SLOStatus, w time.Duration) string {
-	ws, ok := st.Windows[results.WindowName(w)]
-	if !ok || ws.Total == 0 {
+func burn(s server.SLOView, window string) string {
+	v, ok := s.BurnRates[window]
+	if !ok || s.Total == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.2f×", ws.BurnRate)
+	return fmt.Sprintf("%.2f×", v)
 }
 
-func exhaustion(st results.SLOStatus) string {
+func exhaustion(s server.SLOView) string {
 	switch {
-	case st.BudgetRemaining <= 0 && st.Total > 0:
+	case s.BudgetRemaining <= 0 && s.Total > 0:
 		return "spent"
-	case st.TimeToExhaustion == results.Never:
+	case s.ExhaustionSeconds == nil:
 		return "never"
 	}
-	d := st.TimeToExhaustion.Round(time.Minute)
+	d := time.Duration(*s.ExhaustionSeconds * float64(time.Second)).Round(time.Minute)
 	if d >= 48*time.Hour {
 		return fmt.Sprintf("%.1fd", d.Hours()/24)
 	}
 	return d.String()
 }
 
-func firing(st results.SLOStatus) string {
+func firing(s server.SLOView) string {
 	var out []string
-	for _, b := range results.BurnAlerts(st, results.BurnWindows(st.Spec.Window), 2) {
+	for _, b := range s.Alerts {
 		if b.Firing {
-			out = append(out, fmt.Sprintf("%s %s/%s", b.Severity, results.WindowName(b.Long), results.WindowName(b.Short)))
+			out = append(out, fmt.Sprintf("%s %s/%s", b.Severity, b.Long, b.Short))
 		}
 	}
 	if len(out) == 0 {
