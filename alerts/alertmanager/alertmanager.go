@@ -5,7 +5,6 @@
 package alertmanager
 
 import (
-	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -13,7 +12,6 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -97,22 +95,14 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// checkURL accepts an absolute http(s) URL without credentials or query.
+// checkURL accepts an Alertmanager's base URL (alerts.ValidateBaseURL),
+// pointing at basic_auth when it carries credentials.
 func checkURL(raw string) error {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		return errors.New("not a URL")
-	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Errorf("scheme %q is not http or https", u.Scheme)
-	case u.Host == "":
-		return errors.New("has no host")
-	case u.User != nil:
-		return errors.New("must not carry credentials (use basic_auth)")
-	case u.RawQuery != "" || u.Fragment != "":
-		return errors.New("must not have a query or fragment")
+	err := alerts.ValidateBaseURL(raw)
+	if errors.Is(err, alerts.ErrURLCredentials) {
+		return fmt.Errorf("%w (use basic_auth)", err)
 	}
-	return nil
+	return err
 }
 
 // Options are a notifier's dependencies.
@@ -141,13 +131,14 @@ func New(c Config, o Options) (*Notifier, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	timeout := alerts.SendTimeout(c.Timeout)
 	n := &Notifier{
 		labels:         c.Labels,
 		resolveTimeout: c.ResolveTimeout,
-		sendResolved:   c.SendResolved == nil || *c.SendResolved,
-		timeout:        cmp.Or(c.Timeout, alerts.DefaultSendTimeout),
-		http:           o.HTTPClient,
-		log:            o.Logger,
+		sendResolved:   alerts.DefaultTrue(c.SendResolved),
+		timeout:        timeout,
+		http:           alerts.NoRedirectClient(o.HTTPClient, timeout),
+		log:            alerts.Logger(o.Logger),
 	}
 	for _, u := range c.URLs {
 		n.endpoints = append(n.endpoints, strings.TrimSuffix(u, "/")+"/api/v2/alerts")
@@ -160,15 +151,6 @@ func New(c Config, o Options) (*Notifier, error) {
 	case c.BearerToken != "":
 		n.auth = "Bearer " + c.BearerToken.Reveal()
 		n.secrets = []string{c.BearerToken.Reveal()}
-	}
-	if n.http == nil {
-		n.http = &http.Client{
-			Timeout:       n.timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
-	}
-	if n.log == nil {
-		n.log = slog.New(slog.DiscardHandler)
 	}
 	return n, nil
 }
@@ -197,7 +179,7 @@ func (n *Notifier) Notify(ctx context.Context, notif alerts.Notification) error 
 	wg.Wait()
 	failed := slices.DeleteFunc(slices.Clone(errs), func(err error) bool { return err == nil })
 	if len(failed) == len(errs) {
-		return combine(failed)
+		return alerts.JoinAll(failed)
 	}
 	for _, err := range failed {
 		n.log.Warn("alertmanager did not take the alerts, another did", "notifier", notif.Receiver, "err", err)
@@ -219,29 +201,3 @@ func (n *Notifier) post(ctx context.Context, endpoint string, body []byte) error
 	}
 	return nil
 }
-
-// combine joins the failures of every Alertmanager: permanent only when
-// each is.
-func combine(errs []error) error {
-	if len(errs) == 1 {
-		return errs[0]
-	}
-	var retry []error
-	for _, err := range errs {
-		if !alerts.IsPermanent(err) {
-			retry = append(retry, err)
-		}
-	}
-	if len(retry) == 0 {
-		return errors.Join(errs...)
-	}
-	return multiError{all: errs, retry: retry}
-}
-
-// multiError names every failure but unwraps only to the retryable ones,
-// so that alerts.IsPermanent does not find a permanent one among them.
-type multiError struct{ all, retry []error }
-
-func (e multiError) Error() string { return errors.Join(e.all...).Error() }
-
-func (e multiError) Unwrap() []error { return e.retry }

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"maps"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -29,7 +28,7 @@ func (n *Notifier) encode(notif alerts.Notification, now time.Time) ([]byte, err
 			Labels:       n.labelsOf(notif, a),
 			Annotations:  annotationsOf(a),
 			StartsAt:     timestamp(a.StartsAt),
-			GeneratorURL: cmp.Or(webURL(a.URL), webURL(notif.ExternalURL)),
+			GeneratorURL: cmp.Or(alerts.WebURL(a.URL), alerts.WebURL(notif.ExternalURL)),
 		}
 		switch {
 		case a.Status == alerts.StatusResolved:
@@ -111,12 +110,4 @@ func timestamp(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339Nano)
-}
-
-// webURL returns raw if it is an absolute http(s) URL, else "".
-func webURL(raw string) string {
-	if u, err := url.Parse(raw); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
-		return raw
-	}
-	return ""
 }

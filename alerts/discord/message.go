@@ -4,7 +4,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/vantageprobe/vantage/alerts"
 )
@@ -60,11 +59,11 @@ func (n *Notifier) message(notif alerts.Notification) message {
 	}
 	var content string
 	if !n.content.IsZero() {
-		content = truncate(n.content.Render(notif, Escape), maxContent)
+		content = alerts.TruncateMarkdown(n.content.Render(notif, Escape), maxContent)
 	}
 	e := embed{
-		Title:       truncate(strings.Join(strings.Fields(title), " "), maxTitle),
-		Description: truncate(text, maxDescription),
+		Title:       alerts.TruncateMarkdown(strings.Join(strings.Fields(title), " "), maxTitle),
+		Description: alerts.TruncateMarkdown(text, maxDescription),
 		URL:         link(notif),
 		Color:       colorFiring,
 		Footer:      footer{Text: footerText(notif)},
@@ -133,15 +132,3 @@ var markdown = strings.NewReplacer(
 
 // Escape makes s literal text in Discord markdown.
 func Escape(s string) string { return markdown.Replace(s) }
-
-// truncate shortens s to at most n runes, ending with "…" when cut.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	s = string([]rune(s)[:n-1])
-	if trailing := len(s) - len(strings.TrimRight(s, `\`)); trailing%2 == 1 {
-		s = s[:len(s)-1] // a lone backslash would escape the ellipsis
-	}
-	return s + "…"
-}

@@ -197,10 +197,10 @@ func New(c Config, o Options) (*Notifier, error) {
 		password:     c.Password.Reveal(),
 		subject:      c.Subject,
 		text:         c.Text,
-		timeout:      cmp.Or(c.Timeout, alerts.DefaultSendTimeout),
-		sendResolved: c.SendResolved == nil || *c.SendResolved,
+		timeout:      alerts.SendTimeout(c.Timeout),
+		sendResolved: alerts.DefaultTrue(c.SendResolved),
 		now:          o.Now,
-		log:          o.Logger,
+		log:          alerts.Logger(o.Logger),
 	}
 	if c.CAFile != "" {
 		pem, err := os.ReadFile(c.CAFile)
@@ -219,9 +219,6 @@ func New(c Config, o Options) (*Notifier, error) {
 	}
 	if n.now == nil {
 		n.now = time.Now
-	}
-	if n.log == nil {
-		n.log = slog.New(slog.DiscardHandler)
 	}
 	return n, nil
 }

@@ -2,7 +2,6 @@ package email
 
 import (
 	"html/template"
-	"net/url"
 	"strings"
 	"time"
 
@@ -24,13 +23,13 @@ type alertView struct {
 }
 
 func newView(notif alerts.Notification, title string) view {
-	v := view{Title: title, Color: "#c0392b", ServerURL: httpURL(notif.ExternalURL)}
+	v := view{Title: title, Color: "#c0392b", ServerURL: alerts.WebURL(notif.ExternalURL)}
 	if notif.Status == alerts.StatusResolved {
 		v.Color = "#27ae60"
 	}
 	lines := alerts.Lines(notif)
 	for i, a := range append(notif.Firing(), notif.Resolved()...) {
-		av := alertView{Line: lines[i], Target: a.Target, Regions: strings.Join(a.Regions, ", "), URL: httpURL(a.URL)}
+		av := alertView{Line: lines[i], Target: a.Target, Regions: strings.Join(a.Regions, ", "), URL: alerts.WebURL(a.URL)}
 		if a.Status == alerts.StatusFiring && !strings.Contains(lines[i], a.Error) {
 			av.Error = a.Error
 		}
@@ -73,15 +72,6 @@ func (v view) text() string {
 		b.WriteString(v.ServerURL + "\n")
 	}
 	return b.String()
-}
-
-// httpURL returns raw when it is an absolute http(s) URL, "" otherwise.
-func httpURL(raw string) string {
-	u, err := url.Parse(raw)
-	if raw == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return ""
-	}
-	return raw
 }
 
 // htmlLayout is the HTML part; html/template escapes every value for its

@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/vantageprobe/vantage/alerts"
 )
@@ -88,11 +87,7 @@ func (n *Notifier) subjectOf(notif alerts.Notification) string {
 	if !n.subject.IsZero() {
 		s = n.subject.Render(notif, nil)
 	}
-	s = strings.Join(strings.Fields(s), " ")
-	if utf8.RuneCountInString(s) > maxSubject {
-		s = string([]rune(s)[:maxSubject-1]) + "…"
-	}
-	return s
+	return alerts.Truncate(strings.Join(strings.Fields(s), " "), maxSubject)
 }
 
 // encodeHeader encodes s as RFC 2047 words when it is not plain ASCII,

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/vantageprobe/vantage/alerts"
 )
@@ -56,7 +55,7 @@ func (n *Notifier) request(notif alerts.Notification) (op, where string, body []
 	alias := Alias(notif)
 	if notif.Status == alerts.StatusResolved {
 		where = n.base + "/v2/alerts/" + url.PathEscape(alias) + "/close?identifierType=alias"
-		body, err = json.Marshal(closeAlert{Source: n.source, Note: truncate(strings.Join(alerts.Lines(notif), "\n"), maxNote)})
+		body, err = json.Marshal(closeAlert{Source: n.source, Note: alerts.Truncate(strings.Join(alerts.Lines(notif), "\n"), maxNote)})
 		return "close", where, body, err
 	}
 	body, err = json.Marshal(createAlert{
@@ -66,7 +65,7 @@ func (n *Notifier) request(notif alerts.Notification) (op, where string, body []
 		Responders:  n.responders,
 		Tags:        n.tagsOf(notif),
 		Details:     detailsOf(notif),
-		Entity:      truncate(alerts.Values(notif)["checks"], 512),
+		Entity:      alerts.Truncate(alerts.Values(notif)["checks"], 512),
 		Source:      n.source,
 		Priority:    cmp.Or(n.priority, priorityOf(notif.Severity)),
 	})
@@ -78,12 +77,12 @@ func (n *Notifier) messageOf(notif alerts.Notification) string {
 	if !n.message.IsZero() {
 		s = n.message.Render(notif, nil)
 	}
-	return truncate(oneLine(s), maxMessage)
+	return alerts.Truncate(alerts.OneLine(s), maxMessage)
 }
 
 func (n *Notifier) descriptionOf(notif alerts.Notification) string {
 	if !n.description.IsZero() {
-		return truncate(n.description.Render(notif, nil), maxDescription)
+		return alerts.Truncate(n.description.Render(notif, nil), maxDescription)
 	}
 	lines := alerts.Lines(notif)
 	for _, a := range notif.Alerts {
@@ -91,7 +90,7 @@ func (n *Notifier) descriptionOf(notif alerts.Notification) string {
 			lines = append(lines, a.Check+": "+a.URL)
 		}
 	}
-	return truncate(strings.Join(lines, "\n"), maxDescription)
+	return alerts.Truncate(strings.Join(lines, "\n"), maxDescription)
 }
 
 // tagsOf is the rule, the severity and the configured tags, without
@@ -99,7 +98,7 @@ func (n *Notifier) descriptionOf(notif alerts.Notification) string {
 func (n *Notifier) tagsOf(notif alerts.Notification) []string {
 	var out []string
 	for _, t := range append([]string{notif.Rule, string(notif.Severity)}, n.tags...) {
-		t = truncate(oneLine(t), maxTag)
+		t = alerts.Truncate(alerts.OneLine(t), maxTag)
 		if t != "" && !slices.Contains(out, t) && len(out) < maxTags {
 			out = append(out, t)
 		}
@@ -121,26 +120,7 @@ func detailsOf(notif alerts.Notification) map[string]string {
 			delete(d, k)
 			continue
 		}
-		d[k] = truncate(s, maxDetail)
+		d[k] = alerts.Truncate(s, maxDetail)
 	}
 	return d
-}
-
-// oneLine replaces line breaks and other control characters with spaces.
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-}
-
-// truncate cuts s to at most n runes, ending with "…" when cut.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	runes := []rune(s)
-	return string(runes[:n-1]) + "…"
 }

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -125,14 +124,11 @@ type Config struct {
 // Validate reports every problem of c, each starting with its key.
 func (c Config) Validate() error {
 	var errs []error
-	switch k := c.APIKey.Reveal(); {
-	case k == "":
-		errs = append(errs, errors.New("api_key: required (or api_key_file)"))
-	case strings.ContainsFunc(k, func(r rune) bool { return r <= ' ' || r > '~' }):
-		errs = append(errs, errors.New("api_key: must be printable ASCII without spaces"))
+	if err := alerts.ValidateKey("api_key", c.APIKey.Reveal()); err != nil {
+		errs = append(errs, err)
 	}
 	if c.APIURL != "" {
-		if err := checkURL(c.APIURL); err != nil {
+		if err := alerts.ValidateBaseURL(c.APIURL); err != nil {
 			errs = append(errs, fmt.Errorf("api_url: %w", err))
 		}
 	}
@@ -156,24 +152,6 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("timeout: must not be negative"))
 	}
 	return errors.Join(errs...)
-}
-
-// checkURL accepts an absolute http(s) URL without credentials or query.
-func checkURL(raw string) error {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		return errors.New("not a URL")
-	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Errorf("scheme %q is not http or https", u.Scheme)
-	case u.Host == "":
-		return errors.New("has no host")
-	case u.User != nil:
-		return errors.New("must not carry credentials")
-	case u.RawQuery != "" || u.Fragment != "":
-		return errors.New("must not have a query or fragment")
-	}
-	return nil
 }
 
 // Options are a notifier's dependencies.
@@ -205,6 +183,7 @@ func New(c Config, o Options) (*Notifier, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	timeout := alerts.SendTimeout(c.Timeout)
 	n := &Notifier{
 		apiKey:       c.APIKey.Reveal(),
 		base:         strings.TrimSuffix(cmp.Or(c.APIURL, DefaultURL), "/"),
@@ -214,19 +193,10 @@ func New(c Config, o Options) (*Notifier, error) {
 		responders:   c.Responders,
 		tags:         c.Tags,
 		source:       cmp.Or(c.Source, DefaultSource),
-		sendResolved: c.SendResolved == nil || *c.SendResolved,
-		timeout:      cmp.Or(c.Timeout, alerts.DefaultSendTimeout),
-		http:         o.HTTPClient,
-		log:          o.Logger,
-	}
-	if n.http == nil {
-		n.http = &http.Client{
-			Timeout:       n.timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
-	}
-	if n.log == nil {
-		n.log = slog.New(slog.DiscardHandler)
+		sendResolved: alerts.DefaultTrue(c.SendResolved),
+		timeout:      timeout,
+		http:         alerts.NoRedirectClient(o.HTTPClient, timeout),
+		log:          alerts.Logger(o.Logger),
 	}
 	return n, nil
 }

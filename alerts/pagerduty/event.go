@@ -9,9 +9,7 @@ import (
 	"net"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/vantageprobe/vantage/alerts"
 )
@@ -93,7 +91,7 @@ func (n *Notifier) event(notif alerts.Notification) event {
 	}
 	ev.EventAction = "trigger"
 	ev.Client = n.client
-	ev.ClientURL = cmp.Or(n.clientURL, webURL(notif.ExternalURL))
+	ev.ClientURL = cmp.Or(n.clientURL, alerts.WebURL(notif.ExternalURL))
 	ev.Links = links(notif)
 	ev.Payload = &payload{
 		Summary:       n.summaryOf(notif),
@@ -140,7 +138,7 @@ func (n *Notifier) summaryOf(notif alerts.Notification) string {
 	} else {
 		s = n.summary.Render(notif, nil)
 	}
-	return truncate(oneLine(s), maxSummary)
+	return alerts.Truncate(alerts.OneLine(s), maxSummary)
 }
 
 // sourceOf is the configured source, else the first alert's target host,
@@ -216,7 +214,7 @@ func links(notif alerts.Notification) []link {
 	var out []link
 	var seen []string
 	for _, a := range notif.Alerts {
-		u := webURL(a.URL)
+		u := alerts.WebURL(a.URL)
 		if u == "" || slices.Contains(seen, u) || len(out) == maxLinks {
 			continue
 		}
@@ -226,36 +224,9 @@ func links(notif alerts.Notification) []link {
 	return out
 }
 
-// webURL returns raw if it is an absolute http(s) URL, else "".
-func webURL(raw string) string {
-	if u, err := url.Parse(raw); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
-		return raw
-	}
-	return ""
-}
-
 func rfc3339(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-// oneLine replaces line breaks and other control characters with spaces.
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-}
-
-// truncate cuts s to at most n runes, ending with "…" when cut.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	runes := []rune(s)
-	return string(runes[:n-1]) + "…"
 }

@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/vantageprobe/vantage/alerts"
@@ -99,21 +97,21 @@ type Config struct {
 // Validate reports every problem of c, each starting with its key.
 func (c Config) Validate() error {
 	var errs []error
-	switch k := c.RoutingKey.Reveal(); {
-	case k == "":
-		errs = append(errs, errors.New("routing_key: required (or routing_key_file)"))
-	case len(k) != routingKeyLen:
-		errs = append(errs, fmt.Errorf("routing_key: must be %d characters (an integration key), got %d", routingKeyLen, len(k)))
-	case strings.ContainsFunc(k, func(r rune) bool { return r <= ' ' || r > '~' }):
-		errs = append(errs, errors.New("routing_key: must be printable ASCII without spaces"))
+	k := c.RoutingKey.Reveal()
+	keyErr := alerts.ValidateKey("routing_key", k)
+	if k != "" && len(k) != routingKeyLen {
+		keyErr = fmt.Errorf("routing_key: must be %d characters (an integration key), got %d", routingKeyLen, len(k))
+	}
+	if keyErr != nil {
+		errs = append(errs, keyErr)
 	}
 	if c.URL != "" {
-		if err := checkURL(c.URL); err != nil {
+		if err := alerts.ValidatePublicURL(c.URL); err != nil {
 			errs = append(errs, fmt.Errorf("url: %w", err))
 		}
 	}
 	if c.ClientURL != "" {
-		if err := checkURL(c.ClientURL); err != nil {
+		if err := alerts.ValidatePublicURL(c.ClientURL); err != nil {
 			errs = append(errs, fmt.Errorf("client_url: %w", err))
 		}
 	}
@@ -124,22 +122,6 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("timeout: must not be negative"))
 	}
 	return errors.Join(errs...)
-}
-
-// checkURL accepts an absolute http(s) URL without credentials.
-func checkURL(raw string) error {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		return errors.New("not a URL")
-	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Errorf("scheme %q is not http or https", u.Scheme)
-	case u.Host == "":
-		return errors.New("has no host")
-	case u.User != nil:
-		return errors.New("must not carry credentials")
-	}
-	return nil
 }
 
 // Options are a notifier's dependencies.
@@ -170,6 +152,7 @@ func New(c Config, o Options) (*Notifier, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	timeout := alerts.SendTimeout(c.Timeout)
 	n := &Notifier{
 		routingKey:   c.RoutingKey.Reveal(),
 		url:          cmp.Or(c.URL, DefaultURL),
@@ -178,19 +161,10 @@ func New(c Config, o Options) (*Notifier, error) {
 		client:       cmp.Or(c.Client, DefaultClient),
 		clientURL:    c.ClientURL,
 		summary:      c.Summary,
-		sendResolved: c.SendResolved == nil || *c.SendResolved,
-		timeout:      cmp.Or(c.Timeout, alerts.DefaultSendTimeout),
-		http:         o.HTTPClient,
-		log:          o.Logger,
-	}
-	if n.http == nil {
-		n.http = &http.Client{
-			Timeout:       n.timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
-	}
-	if n.log == nil {
-		n.log = slog.New(slog.DiscardHandler)
+		sendResolved: alerts.DefaultTrue(c.SendResolved),
+		timeout:      timeout,
+		http:         alerts.NoRedirectClient(o.HTTPClient, timeout),
+		log:          alerts.Logger(o.Logger),
 	}
 	return n, nil
 }

@@ -3,7 +3,6 @@ package teams
 import (
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/vantageprobe/vantage/alerts"
 )
@@ -84,10 +83,10 @@ func (n *Notifier) message(notif alerts.Notification) message {
 	if notif.Status == alerts.StatusResolved {
 		color = "Good"
 	}
-	body := []element{{Type: "TextBlock", Text: truncate(strings.Join(strings.Fields(title), " "), maxTitle),
+	body := []element{{Type: "TextBlock", Text: alerts.TruncateMarkdown(strings.Join(strings.Fields(title), " "), maxTitle),
 		Weight: "Bolder", Size: "Large", Color: color, Wrap: true}}
 	if text != "" {
-		body = append(body, element{Type: "TextBlock", Text: truncate(text, maxText), Wrap: true})
+		body = append(body, element{Type: "TextBlock", Text: alerts.TruncateMarkdown(text, maxText), Wrap: true})
 	}
 	if facts := factsOf(notif); len(facts) > 0 {
 		body = append(body, element{Type: "FactSet", Facts: facts})
@@ -122,7 +121,7 @@ func factsOf(notif alerts.Notification) []fact {
 		{"Regions", v["regions"]}, {"Since", v["starts_at"]}, {"Reason", v["reason"]},
 	} {
 		if f.Value != "" {
-			facts = append(facts, fact{f.Title, truncate(Escape(f.Value), maxFact)})
+			facts = append(facts, fact{f.Title, alerts.TruncateMarkdown(Escape(f.Value), maxFact)})
 		}
 	}
 	return facts
@@ -164,16 +163,4 @@ func Escape(s string) string {
 		}
 	}
 	return s
-}
-
-// truncate shortens s to at most n runes, ending with "…" when cut.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	s = string([]rune(s)[:n-1])
-	if trailing := len(s) - len(strings.TrimRight(s, `\`)); trailing%2 == 1 {
-		s = s[:len(s)-1] // a lone backslash would escape the ellipsis
-	}
-	return s + "…"
 }

@@ -6,14 +6,12 @@ package teams
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/vantageprobe/vantage/alerts"
@@ -36,29 +34,13 @@ type Config struct {
 // Validate reports every problem of c, each starting with its field.
 func (c Config) Validate() error {
 	var errs []error
-	if err := validateURL(c.URL.Reveal()); err != nil {
+	if err := alerts.ValidateSecretURL(c.URL.Reveal()); err != nil {
 		errs = append(errs, fmt.Errorf("url: %w", err))
 	}
 	if c.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout: %s is negative", c.Timeout))
 	}
 	return errors.Join(errs...)
-}
-
-// validateURL checks an absolute http(s) URL without quoting it: it holds
-// the secret.
-func validateURL(raw string) error {
-	if raw == "" {
-		return errors.New("required")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return errors.New("not a valid URL")
-	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return errors.New("not an absolute http or https URL")
-	}
-	return nil
 }
 
 // Options are a notifier's dependencies.
@@ -83,20 +65,15 @@ func New(c Config, o Options) (*Notifier, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	timeout := alerts.SendTimeout(c.Timeout)
 	n := &Notifier{
 		url:          c.URL.Reveal(),
 		title:        c.Title,
 		text:         c.Text,
-		timeout:      cmp.Or(c.Timeout, alerts.DefaultSendTimeout),
-		sendResolved: c.SendResolved == nil || *c.SendResolved,
-		client:       o.HTTPClient,
-		log:          o.Logger,
-	}
-	if n.client == nil {
-		n.client = &http.Client{Timeout: n.timeout}
-	}
-	if n.log == nil {
-		n.log = slog.New(slog.DiscardHandler)
+		timeout:      timeout,
+		sendResolved: alerts.DefaultTrue(c.SendResolved),
+		client:       alerts.HTTPClient(o.HTTPClient, timeout),
+		log:          alerts.Logger(o.Logger),
 	}
 	return n, nil
 }

@@ -3,7 +3,6 @@ package telegram
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -82,19 +81,11 @@ func defaultMessage(notif alerts.Notification) string {
 	ordered := append(notif.Firing(), notif.Resolved()...)
 	for i, line := range alerts.Lines(notif) {
 		b.WriteString("\n• " + escape(line))
-		if u := webURL(ordered[i].URL); u != "" {
+		if u := alerts.WebURL(ordered[i].URL); u != "" {
 			b.WriteString(` (<a href="` + escape(u) + `">check</a>)`)
 		}
 	}
 	return b.String()
-}
-
-// webURL returns raw if it is an absolute http(s) URL, else "".
-func webURL(raw string) string {
-	if u, err := url.Parse(raw); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
-		return raw
-	}
-	return ""
 }
 
 // token is the next piece of well-formed HTML s starts with: a tag (no

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -72,7 +71,7 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("message_thread_id: must not be negative"))
 	}
 	if c.APIURL != "" {
-		if err := checkURL(c.APIURL); err != nil {
+		if err := alerts.ValidateBaseURL(c.APIURL); err != nil {
 			errs = append(errs, fmt.Errorf("api_url: %w", err))
 		}
 	}
@@ -83,24 +82,6 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("timeout: must not be negative"))
 	}
 	return errors.Join(errs...)
-}
-
-// checkURL accepts an absolute http(s) URL without credentials or query.
-func checkURL(raw string) error {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		return errors.New("not a URL")
-	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Errorf("scheme %q is not http or https", u.Scheme)
-	case u.Host == "":
-		return errors.New("has no host")
-	case u.User != nil:
-		return errors.New("must not carry credentials")
-	case u.RawQuery != "" || u.Fragment != "":
-		return errors.New("must not have a query or fragment")
-	}
-	return nil
 }
 
 // Options are a notifier's dependencies.
@@ -131,30 +112,22 @@ func New(c Config, o Options) (*Notifier, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	timeout := alerts.SendTimeout(c.Timeout)
 	n := &Notifier{
 		token:        c.BotToken.Reveal(),
 		endpoint:     strings.TrimSuffix(cmp.Or(c.APIURL, DefaultURL), "/") + "/bot" + c.BotToken.Reveal() + "/sendMessage",
 		chat:         c.ChatID,
 		thread:       c.MessageThreadID,
 		message:      c.Message,
-		noPreview:    c.DisableWebPagePreview == nil || *c.DisableWebPagePreview,
+		noPreview:    alerts.DefaultTrue(c.DisableWebPagePreview),
 		silent:       c.DisableNotification,
-		sendResolved: c.SendResolved == nil || *c.SendResolved,
-		timeout:      cmp.Or(c.Timeout, alerts.DefaultSendTimeout),
-		http:         o.HTTPClient,
-		log:          o.Logger,
+		sendResolved: alerts.DefaultTrue(c.SendResolved),
+		timeout:      timeout,
+		http:         alerts.NoRedirectClient(o.HTTPClient, timeout),
+		log:          alerts.Logger(o.Logger),
 	}
 	if id, err := strconv.ParseInt(c.ChatID, 10, 64); err == nil {
 		n.chat = id
-	}
-	if n.http == nil {
-		n.http = &http.Client{
-			Timeout:       n.timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
-	}
-	if n.log == nil {
-		n.log = slog.New(slog.DiscardHandler)
 	}
 	return n, nil
 }

@@ -2,7 +2,6 @@ package twilio
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -48,13 +47,7 @@ func defaultText(notif alerts.Notification) string {
 // oneLine turns control characters and runs of white space into single
 // spaces.
 func oneLine(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-	return strings.Join(strings.Fields(s), " ")
+	return strings.Join(strings.Fields(alerts.OneLine(s)), " ")
 }
 
 // truncate cuts s to at most n runes, ending with "..." when cut.
@@ -79,33 +72,3 @@ func classify(err error, answer []byte) error {
 	}
 	return err
 }
-
-// combine joins the failures of one notification's requests. It is
-// permanent only when every failure is: a retry then resends only to the
-// recipients that failed.
-func combine(errs []error) error {
-	switch len(errs) {
-	case 0:
-		return nil
-	case 1:
-		return errs[0]
-	}
-	var retry []error
-	for _, err := range errs {
-		if !alerts.IsPermanent(err) {
-			retry = append(retry, err)
-		}
-	}
-	if len(retry) == 0 {
-		return errors.Join(errs...)
-	}
-	return multiError{all: errs, retry: retry}
-}
-
-// multiError names every failure but unwraps only to the retryable ones,
-// so that alerts.IsPermanent does not find a permanent one among them.
-type multiError struct{ all, retry []error }
-
-func (e multiError) Error() string { return errors.Join(e.all...).Error() }
-
-func (e multiError) Unwrap() []error { return e.retry }

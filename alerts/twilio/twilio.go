@@ -107,7 +107,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.URL != "" {
-		if err := checkURL(c.URL); err != nil {
+		if err := alerts.ValidateBaseURL(c.URL); err != nil {
 			add("url: %w", err)
 		}
 	}
@@ -126,24 +126,6 @@ func isSenderID(s string) bool {
 	return senderID.MatchString(s) && strings.ContainsFunc(s, func(r rune) bool {
 		return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
 	})
-}
-
-// checkURL accepts an absolute http(s) URL without credentials or query.
-func checkURL(raw string) error {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		return errors.New("not a URL")
-	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Errorf("scheme %q is not http or https", u.Scheme)
-	case u.Host == "":
-		return errors.New("has no host")
-	case u.User != nil:
-		return errors.New("must not carry credentials")
-	case u.RawQuery != "" || u.Fragment != "":
-		return errors.New("must not have a query or fragment")
-	}
-	return nil
 }
 
 // Options are a notifier's dependencies.
@@ -183,6 +165,7 @@ func New(c Config, o Options) (*Notifier, error) {
 	if c.MessagingServiceSID != "" {
 		from = url.Values{"MessagingServiceSid": {c.MessagingServiceSID}}
 	}
+	timeout := alerts.SendTimeout(c.Timeout)
 	n := &Notifier{
 		endpoint:     strings.TrimSuffix(cmp.Or(c.URL, DefaultURL), "/") + "/2010-04-01/Accounts/" + c.AccountSID + "/Messages.json",
 		auth:         "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass)),
@@ -191,20 +174,11 @@ func New(c Config, o Options) (*Notifier, error) {
 		to:           slices.Clone(c.To),
 		message:      c.Message,
 		maxLength:    cmp.Or(c.MaxLength, DefaultMaxLength),
-		sendResolved: c.SendResolved == nil || *c.SendResolved,
-		timeout:      cmp.Or(c.Timeout, alerts.DefaultSendTimeout),
-		http:         o.HTTPClient,
-		log:          o.Logger,
+		sendResolved: alerts.DefaultTrue(c.SendResolved),
+		timeout:      timeout,
+		http:         alerts.NoRedirectClient(o.HTTPClient, timeout),
+		log:          alerts.Logger(o.Logger),
 		sent:         &sentSet{seen: map[string]bool{}},
-	}
-	if n.http == nil {
-		n.http = &http.Client{
-			Timeout:       n.timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
-	}
-	if n.log == nil {
-		n.log = slog.New(slog.DiscardHandler)
 	}
 	return n, nil
 }
@@ -232,7 +206,7 @@ func (n *Notifier) Notify(ctx context.Context, notif alerts.Notification) error 
 			n.sent.add(key)
 		}
 	}
-	return combine(errs)
+	return alerts.JoinAll(errs)
 }
 
 // send posts one message.

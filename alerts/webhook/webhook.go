@@ -4,7 +4,6 @@
 package webhook
 
 import (
-	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -16,7 +15,6 @@ import (
 	"maps"
 	"net/http"
 	"net/textproto"
-	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -58,7 +56,7 @@ type Config struct {
 // Validate reports every problem of c, each starting with its field.
 func (c Config) Validate() error {
 	var errs []error
-	if err := validateURL(c.URL.Reveal()); err != nil {
+	if err := alerts.ValidateSecretURL(c.URL.Reveal()); err != nil {
 		errs = append(errs, fmt.Errorf("url: %w", err))
 	}
 	for _, k := range slices.Sorted(maps.Keys(c.Headers)) {
@@ -78,22 +76,6 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("timeout: %s is negative", c.Timeout))
 	}
 	return errors.Join(errs...)
-}
-
-// validateURL checks an absolute http(s) URL without quoting it: it may
-// be a secret.
-func validateURL(raw string) error {
-	if raw == "" {
-		return errors.New("required")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return errors.New("not a valid URL")
-	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return errors.New("not an absolute http or https URL")
-	}
-	return nil
 }
 
 // Options are a notifier's dependencies.
@@ -123,30 +105,25 @@ func New(c Config, o Options) (*Notifier, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	timeout := alerts.SendTimeout(c.Timeout)
 	n := &Notifier{
 		url:          c.URL.Reveal(),
 		header:       http.Header{},
 		maxAlerts:    c.MaxAlerts,
-		timeout:      cmp.Or(c.Timeout, alerts.DefaultSendTimeout),
+		timeout:      timeout,
 		secret:       []byte(c.HMACSecret.Reveal()),
-		sendResolved: c.SendResolved == nil || *c.SendResolved,
-		client:       o.HTTPClient,
+		sendResolved: alerts.DefaultTrue(c.SendResolved),
+		client:       alerts.HTTPClient(o.HTTPClient, timeout),
 		now:          o.Now,
-		log:          o.Logger,
+		log:          alerts.Logger(o.Logger),
 	}
 	for k, v := range c.Headers {
 		n.header.Set(k, v.Reveal())
 	}
 	n.header.Set("Content-Type", "application/json")
 	n.header.Set("User-Agent", userAgent)
-	if n.client == nil {
-		n.client = &http.Client{Timeout: n.timeout}
-	}
 	if n.now == nil {
 		n.now = time.Now
-	}
-	if n.log == nil {
-		n.log = slog.New(slog.DiscardHandler)
 	}
 	return n, nil
 }
