@@ -180,6 +180,21 @@ func WebURL(raw string) string {
 	return ""
 }
 
+// Link is the page a message about n links to: its first alert's check,
+// else the server; normalised, and "" unless it is an absolute http or
+// https URL.
+func Link(n Notification) string {
+	raw := n.ExternalURL
+	if len(n.Alerts) > 0 && n.Alerts[0].URL != "" {
+		raw = n.Alerts[0].URL
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return u.String()
+}
+
 // JoinAll joins the failures of one notification's several deliveries
 // (to each recipient, to each Alertmanager): nil when there are none, the
 // failure itself when there is one. The result is Permanent only when

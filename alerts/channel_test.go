@@ -235,3 +235,27 @@ func TestJoinAll(t *testing.T) {
 		t.Errorf("mixed: %v does not unwrap to the retryable failure", err)
 	}
 }
+
+func TestLink(t *testing.T) {
+	server := "https://vantage.example.org"
+	tests := []struct {
+		name     string
+		external string
+		alerts   []alerts.Alert
+		want     string
+	}{
+		{"first alert's check", server, []alerts.Alert{{URL: server + "/checks/api"}, {URL: server + "/checks/web"}}, server + "/checks/api"},
+		{"the server without a check URL", server, []alerts.Alert{{Check: "api"}}, server},
+		{"no alerts", server, nil, server},
+		{"not http", "", []alerts.Alert{{URL: "javascript:alert(1)"}}, ""},
+		{"relative", "", []alerts.Alert{{URL: "/checks/api"}}, ""},
+		{"nothing", "", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := alerts.Link(alerts.Notification{ExternalURL: tt.external, Alerts: tt.alerts}); got != tt.want {
+				t.Errorf("Link = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

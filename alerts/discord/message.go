@@ -1,7 +1,6 @@
 package discord
 
 import (
-	"net/url"
 	"strings"
 	"time"
 
@@ -64,7 +63,7 @@ func (n *Notifier) message(notif alerts.Notification) message {
 	e := embed{
 		Title:       alerts.TruncateMarkdown(strings.Join(strings.Fields(title), " "), maxTitle),
 		Description: alerts.TruncateMarkdown(text, maxDescription),
-		URL:         link(notif),
+		URL:         alerts.Link(notif),
 		Color:       colorFiring,
 		Footer:      footer{Text: footerText(notif)},
 	}
@@ -106,20 +105,6 @@ func footerText(notif alerts.Notification) string {
 		parts = append(parts, notif.Reason)
 	}
 	return strings.Join(parts, " · ")
-}
-
-// link is the first alert's check URL (or the server's), when it is an
-// http(s) URL Discord accepts.
-func link(notif alerts.Notification) string {
-	raw := notif.ExternalURL
-	if len(notif.Alerts) > 0 && notif.Alerts[0].URL != "" {
-		raw = notif.Alerts[0].URL
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return ""
-	}
-	return u.String()
 }
 
 // markdown backslash-escapes what Discord's markdown gives a meaning:

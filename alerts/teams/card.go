@@ -1,7 +1,6 @@
 package teams
 
 import (
-	"net/url"
 	"strings"
 
 	"github.com/vantageprobe/vantage/alerts"
@@ -92,7 +91,7 @@ func (n *Notifier) message(notif alerts.Notification) message {
 		body = append(body, element{Type: "FactSet", Facts: facts})
 	}
 	c := card{Schema: cardSchema, Type: "AdaptiveCard", Version: cardVersion, Body: body, MSTeams: msteams{Width: "Full"}}
-	if l := link(notif); l != "" {
+	if l := alerts.Link(notif); l != "" {
 		c.Actions = []action{{Type: "Action.OpenUrl", Title: "Open in Vantage", URL: l}}
 	}
 	return message{Type: "message", Attachments: []attachment{{ContentType: cardContentType, Content: c}}}
@@ -125,20 +124,6 @@ func factsOf(notif alerts.Notification) []fact {
 		}
 	}
 	return facts
-}
-
-// link is the first alert's check URL (or the server's) when it is an
-// http(s) URL.
-func link(notif alerts.Notification) string {
-	raw := notif.ExternalURL
-	if len(notif.Alerts) > 0 && notif.Alerts[0].URL != "" {
-		raw = notif.Alerts[0].URL
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return ""
-	}
-	return u.String()
 }
 
 // markdown backslash-escapes the punctuation Adaptive Card markdown (and
