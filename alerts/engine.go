@@ -351,6 +351,10 @@ func (e *Engine) apply(ctx context.Context, r Rule, sev Severity, cond string, o
 		a = &alertState{Fingerprint: fp, Rule: r.Name, Check: o.Check, Condition: cond, Severity: sev, Status: statusPending, Since: now}
 		e.alerts[fp] = a
 	}
+	before := a.Status
+	if !exists {
+		before = ""
+	}
 	if a.Status == statusResolved {
 		if !v.bad {
 			return nil // waiting to be notified as resolved
@@ -385,6 +389,12 @@ func (e *Engine) apply(ctx context.Context, r Rule, sev Severity, cond string, o
 			e.log.Info("alert resolved", "rule", r.Name, "check", o.Check, "condition", cond, "severity", sev)
 			e.schedule(r, sev, now)
 		}
+	}
+	if a.Status == before {
+		// Only transitions are written (with synchronous=FULL, a write per
+		// observation of every firing alert would cost an fsync each); the
+		// counters of a pending alert may restart after a crash.
+		return nil
 	}
 	return e.o.Store.saveAlert(ctx, a)
 }

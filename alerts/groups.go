@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -85,7 +86,9 @@ func (e *Engine) members(g *group) (firing, resolved []*alertState) {
 			resolved = append(resolved, a)
 		}
 	}
-	byStart := func(x, y *alertState) int { return x.StartsAt.Compare(y.StartsAt) }
+	byStart := func(x, y *alertState) int {
+		return cmp.Or(x.StartsAt.Compare(y.StartsAt), strings.Compare(x.Check, y.Check), strings.Compare(x.Fingerprint, y.Fingerprint))
+	}
 	slices.SortFunc(firing, byStart)
 	slices.SortFunc(resolved, byStart)
 	return firing, resolved
