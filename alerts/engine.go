@@ -443,3 +443,14 @@ func (e *Engine) notified(g *group) bool {
 	}
 	return false
 }
+
+// Watches reports whether any rule watches check, so callers can skip
+// building observations nobody reads.
+func (e *Engine) Watches(check string) bool {
+	for _, r := range e.rules {
+		if r.Watches(check) {
+			return true
+		}
+	}
+	return false
+}

@@ -124,7 +124,7 @@ func (s *Server) observeDue(ctx context.Context, last map[string]time.Time, now 
 	}
 	cs := s.checks.Load()
 	for _, chk := range cs.cfg.Checks {
-		if now.Sub(last[chk.Name]) < chk.Interval {
+		if now.Sub(last[chk.Name]) < chk.Interval || !eng.Watches(chk.Name) {
 			continue
 		}
 		last[chk.Name] = now
