@@ -1,8 +1,10 @@
 package alerts
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -125,26 +127,57 @@ func (s Silence) Matches(labels map[string]string) bool {
 // weekly (days, start time, duration, in a time zone). While it is active
 // its checks' notifications are muted, the status page shows it, and SLOs
 // with exclude_maintenance leave its time out.
+//
+// ID is set on windows made through the API (Store.CreateMaintenance);
+// the config's have none. In JSON a weekly window's duration is
+// duration_seconds; a window loaded from JSON needs Validate to load its
+// time zone.
 type Maintenance struct {
-	Name        string   `yaml:"name"`
-	Description string   `yaml:"description"`
-	Checks      []string `yaml:"checks"`
-	All         bool     `yaml:"all"`
+	ID          string   `yaml:"id" json:"id,omitempty"`
+	Name        string   `yaml:"name" json:"name"`
+	Description string   `yaml:"description" json:"description"`
+	Checks      []string `yaml:"checks" json:"checks"`
+	All         bool     `yaml:"all" json:"all"`
 	// One-off window.
-	Start time.Time `yaml:"start"`
-	End   time.Time `yaml:"end"`
+	Start time.Time `yaml:"start" json:"start,omitzero"`
+	End   time.Time `yaml:"end" json:"end,omitzero"`
 	// Weekly window.
-	Weekly *Weekly `yaml:"weekly"`
+	Weekly *Weekly `yaml:"weekly" json:"weekly,omitempty"`
 }
 
 // Weekly is a recurring window: on each of Days, from At for Duration, in
 // TimeZone (default UTC).
 type Weekly struct {
-	Days     []Weekday     `yaml:"days"`
-	At       TimeOfDay     `yaml:"at"`
-	Duration time.Duration `yaml:"duration"`
-	TimeZone string        `yaml:"time_zone"`
+	Days     []Weekday     `yaml:"days" json:"days"`
+	At       TimeOfDay     `yaml:"at" json:"at"`
+	Duration time.Duration `yaml:"duration" json:"-"` // JSON: duration_seconds
+	TimeZone string        `yaml:"time_zone" json:"time_zone"`
 	loc      *time.Location
+}
+
+// weeklyJSON is Weekly in JSON: the duration in seconds, as the API's
+// durations are.
+type weeklyJSON struct {
+	weeklyFields
+	DurationSeconds float64 `json:"duration_seconds"`
+}
+
+type weeklyFields Weekly // Weekly without its JSON methods
+
+// MarshalJSON writes the window with duration_seconds.
+func (w Weekly) MarshalJSON() ([]byte, error) {
+	return json.Marshal(weeklyJSON{weeklyFields(w), w.Duration.Seconds()})
+}
+
+// UnmarshalJSON reads the window with duration_seconds.
+func (w *Weekly) UnmarshalJSON(b []byte) error {
+	var v weeklyJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*w = Weekly(v.weeklyFields)
+	w.Duration = time.Duration(math.Round(v.DurationSeconds * float64(time.Second)))
+	return nil
 }
 
 // Weekday is a day name: mon, tue, wed, thu, fri, sat, sun (or in full).
@@ -163,6 +196,14 @@ func (d *Weekday) UnmarshalText(b []byte) error {
 	return fmt.Errorf("%q is not a day of the week (mon … sun)", b)
 }
 
+// MarshalText writes the day as it is parsed: mon … sun.
+func (d Weekday) MarshalText() ([]byte, error) {
+	if d < Weekday(time.Sunday) || d > Weekday(time.Saturday) {
+		return nil, fmt.Errorf("%d is not a day of the week", int(d))
+	}
+	return []byte(strings.ToLower(time.Weekday(d).String()[:3])), nil
+}
+
 // TimeOfDay is a wall-clock time "HH:MM".
 type TimeOfDay struct{ H, M int }
 
@@ -174,6 +215,11 @@ func (t *TimeOfDay) UnmarshalText(b []byte) error {
 	}
 	*t = TimeOfDay{v.Hour(), v.Minute()}
 	return nil
+}
+
+// MarshalText writes "HH:MM".
+func (t TimeOfDay) MarshalText() ([]byte, error) {
+	return fmt.Appendf(nil, "%02d:%02d", t.H, t.M), nil
 }
 
 // Validate checks a maintenance window and loads its time zone; every
