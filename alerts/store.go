@@ -45,6 +45,21 @@ var schema = []string{
 		silence BLOB NOT NULL, -- JSON
 		ends_at INTEGER NOT NULL
 	);`,
+	// version 2: incidents (config and API) and maintenance windows made
+	// through the API
+	`CREATE TABLE incidents (
+		id          TEXT PRIMARY KEY,
+		source      TEXT NOT NULL CHECK (source IN ('config', 'api')),
+		started_at  INTEGER NOT NULL, -- the first update's time
+		resolved_at INTEGER,          -- NULL while open
+		incident    BLOB NOT NULL     -- JSON
+	);
+	CREATE INDEX incidents_started ON incidents (started_at);
+	CREATE TABLE maintenances (
+		id          TEXT PRIMARY KEY,
+		created_at  INTEGER NOT NULL,
+		maintenance BLOB NOT NULL -- JSON
+	);`,
 }
 
 // Store keeps alert state, the notification log, the outbox and the
