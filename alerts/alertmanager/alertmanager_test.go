@@ -5,17 +5,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vantageprobe/vantage/alerts"
 	"github.com/vantageprobe/vantage/alerts/alertmanager"
+	"github.com/vantageprobe/vantage/alerts/alertstest"
 	"github.com/vantageprobe/vantage/config"
 )
 
@@ -24,68 +21,6 @@ const (
 	bearer   = "am-bearer-t0ken"
 	hostile  = `<b>x</b> & <script>alert(1)</script>`
 )
-
-type answer struct {
-	status int
-	body   string
-	header map[string]string
-	reset  bool
-}
-
-type request struct {
-	method, path string
-	header       http.Header
-	body         []byte
-}
-
-// fakeAM records requests and plays answers in order (the last one
-// repeats; none: 200).
-type fakeAM struct {
-	mu      sync.Mutex
-	reqs    []request
-	answers []answer
-	url     string
-}
-
-func newFake(t *testing.T, answers ...answer) *fakeAM {
-	f := &fakeAM{answers: answers}
-	srv := httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(srv.Close)
-	f.url = srv.URL
-	return f
-}
-
-func (f *fakeAM) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	f.mu.Lock()
-	f.reqs = append(f.reqs, request{r.Method, r.URL.Path, r.Header.Clone(), body})
-	a := answer{status: 200}
-	if len(f.answers) > 0 {
-		a = f.answers[0]
-		if len(f.answers) > 1 {
-			f.answers = f.answers[1:]
-		}
-	}
-	f.mu.Unlock()
-	if a.reset {
-		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-			conn.(*net.TCPConn).SetLinger(0)
-			conn.Close()
-		}
-		return
-	}
-	for k, v := range a.header {
-		w.Header().Set(k, v)
-	}
-	w.WriteHeader(a.status)
-	_, _ = io.WriteString(w, a.body)
-}
-
-func (f *fakeAM) requests() []request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]request(nil), f.reqs...)
-}
 
 type postable struct {
 	Labels       map[string]string `json:"labels"`
@@ -96,14 +31,14 @@ type postable struct {
 }
 
 // decode checks a POST /api/v2/alerts request and returns its alerts.
-func decode(t *testing.T, r request, path string) []postable {
+func decode(t *testing.T, r alertstest.Request, path string) []postable {
 	t.Helper()
-	if r.method != http.MethodPost || r.path != path || r.header.Get("Content-Type") != "application/json" {
-		t.Errorf("request %s %s (%s)", r.method, r.path, r.header.Get("Content-Type"))
+	if r.Method != http.MethodPost || r.URL.Path != path || r.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("request %s %s (%s)", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
 	}
 	var out []postable
-	if err := json.Unmarshal(r.body, &out); err != nil {
-		t.Fatalf("body is not a JSON array of alerts: %v\n%s", err, r.body)
+	if err := json.Unmarshal(r.Body, &out); err != nil {
+		t.Fatalf("body is not a JSON array of alerts: %v\n%s", err, r.Body)
 	}
 	for _, a := range out {
 		if a.Labels["alertname"] == "" {
@@ -141,11 +76,7 @@ func notification(status alerts.Status) alerts.Notification {
 
 func newNotifier(t *testing.T, c alertmanager.Config, logs io.Writer) *alertmanager.Notifier {
 	t.Helper()
-	o := alertmanager.Options{}
-	if logs != nil {
-		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	n, err := alertmanager.New(c, o)
+	n, err := alertmanager.New(c, alertmanager.Options{Logger: alertstest.Logger(logs)})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -156,9 +87,9 @@ func newNotifier(t *testing.T, c alertmanager.Config, logs io.Writer) *alertmana
 // labels that identify (sanitised, defaults filled, configured ones
 // added), annotations that describe, and endsAt only once resolved.
 func TestPostableAlerts(t *testing.T) {
-	am := newFake(t)
+	am := alertstest.NewServer(t)
 	n := newNotifier(t, alertmanager.Config{
-		URLs:      []string{am.url + "/am/"},
+		URLs:      []string{am.URL + "/am/"},
 		BasicAuth: &alertmanager.BasicAuth{Username: "vantage", Password: password},
 		Labels:    map[string]string{"source": "vantage", "check": "ignored"},
 	}, nil)
@@ -170,14 +101,14 @@ func TestPostableAlerts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	reqs := am.requests()
+	reqs := am.Requests()
 	if len(reqs) != 2 {
 		t.Fatalf("%d requests", len(reqs))
 	}
 	wantAuth := "Basic " + base64.StdEncoding.EncodeToString([]byte("vantage:"+password))
 	for _, r := range reqs {
-		if r.header.Get("Authorization") != wantAuth {
-			t.Errorf("Authorization %q", r.header.Get("Authorization"))
+		if r.Header.Get("Authorization") != wantAuth {
+			t.Errorf("Authorization %q", r.Header.Get("Authorization"))
 		}
 	}
 	fired, res := decode(t, reqs[0], "/am/api/v2/alerts"), decode(t, reqs[1], "/am/api/v2/alerts")
@@ -214,16 +145,16 @@ func TestPostableAlerts(t *testing.T) {
 
 // TestResolveTimeout gives a firing alert an endsAt that far ahead.
 func TestResolveTimeout(t *testing.T) {
-	am := newFake(t)
-	n := newNotifier(t, alertmanager.Config{URLs: []string{am.url}, BearerToken: bearer, ResolveTimeout: time.Hour}, nil)
+	am := alertstest.NewServer(t)
+	n := newNotifier(t, alertmanager.Config{URLs: []string{am.URL}, BearerToken: bearer, ResolveTimeout: time.Hour}, nil)
 	before := time.Now()
 	if err := n.Notify(t.Context(), notification(alerts.StatusFiring)); err != nil {
 		t.Fatal(err)
 	}
 	after := time.Now()
-	r := am.requests()[0]
-	if r.header.Get("Authorization") != "Bearer "+bearer {
-		t.Errorf("Authorization %q", r.header.Get("Authorization"))
+	r := am.Requests()[0]
+	if r.Header.Get("Authorization") != "Bearer "+bearer {
+		t.Errorf("Authorization %q", r.Header.Get("Authorization"))
 	}
 	ends, err := time.Parse(time.RFC3339Nano, decode(t, r, "/api/v2/alerts")[0].EndsAt)
 	if err != nil || ends.Before(before.Add(time.Hour).Truncate(time.Second)) || ends.After(after.Add(time.Hour)) {
@@ -236,38 +167,34 @@ func TestResolveTimeout(t *testing.T) {
 func TestHA(t *testing.T) {
 	tests := []struct {
 		name      string
-		a, b      answer
+		a, b      alertstest.Answer
 		ok        bool
 		permanent bool
 		delay     time.Duration
 		failures  int // reported in the log or the error
 	}{
-		{"both", answer{status: 200}, answer{status: 200}, true, false, 0, 0},
-		{"one down", answer{status: 200}, answer{reset: true}, true, false, 0, 1},
-		{"one rejects", answer{status: 400, body: "bad alert " + bearer}, answer{status: 200}, true, false, 0, 1},
-		{"rejected and down", answer{status: 400, body: "bad alert"}, answer{status: 503, header: map[string]string{"Retry-After": "9"}}, false, false, 9 * time.Second, 2},
-		{"both reject", answer{status: 400, body: "bad alert"}, answer{status: 422, body: bearer}, false, true, 0, 2},
-		{"both 429", answer{status: 429}, answer{status: 500}, false, false, 0, 2},
+		{"both", alertstest.Answer{Status: 200}, alertstest.Answer{Status: 200}, true, false, 0, 0},
+		{"one down", alertstest.Answer{Status: 200}, alertstest.Answer{Reset: true}, true, false, 0, 1},
+		{"one rejects", alertstest.Answer{Status: 400, Body: "bad alert " + bearer}, alertstest.Answer{Status: 200}, true, false, 0, 1},
+		{"rejected and down", alertstest.Answer{Status: 400, Body: "bad alert"}, alertstest.Answer{Status: 503, Header: map[string]string{"Retry-After": "9"}}, false, false, 9 * time.Second, 2},
+		{"both reject", alertstest.Answer{Status: 400, Body: "bad alert"}, alertstest.Answer{Status: 422, Body: bearer}, false, true, 0, 2},
+		{"both 429", alertstest.Answer{Status: 429}, alertstest.Answer{Status: 500}, false, false, 0, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, b := newFake(t, tt.a), newFake(t, tt.b)
+			a, b := alertstest.NewServer(t, tt.a), alertstest.NewServer(t, tt.b)
 			var logs bytes.Buffer
-			n := newNotifier(t, alertmanager.Config{URLs: []string{a.url, b.url}, BearerToken: bearer}, &logs)
+			n := newNotifier(t, alertmanager.Config{URLs: []string{a.URL, b.URL}, BearerToken: bearer}, &logs)
 			err := n.Notify(t.Context(), notification(alerts.StatusFiring))
-			if (err == nil) != tt.ok || alerts.IsPermanent(err) != tt.permanent || alerts.RetryDelay(err) != tt.delay {
-				t.Fatalf("err %v: permanent %v, delay %v", err, alerts.IsPermanent(err), alerts.RetryDelay(err))
-			}
-			if len(a.requests()) != 1 || len(b.requests()) != 1 {
-				t.Errorf("requests %d and %d, want one each", len(a.requests()), len(b.requests()))
+			alertstest.CheckOutcome(t, err, tt.ok, tt.permanent, tt.delay)
+			if len(a.Requests()) != 1 || len(b.Requests()) != 1 {
+				t.Errorf("requests %d and %d, want one each", len(a.Requests()), len(b.Requests()))
 			}
 			out := logs.String()
 			if err != nil {
 				out += err.Error()
 			}
-			if strings.Contains(out, bearer) {
-				t.Errorf("the token shows: %s", out)
-			}
+			alertstest.NoSecrets(t, out, bearer)
 			if got := strings.Count(out, "alertmanager: send to"); got != tt.failures {
 				t.Errorf("%d failures reported, want %d: %s", got, tt.failures, out)
 			}
@@ -302,18 +229,7 @@ func TestValidate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.c.Validate()
-			var got []string
-			if err != nil {
-				got = strings.Split(err.Error(), "\n")
-			}
-			if len(got) != len(tt.want) {
-				t.Fatalf("problems %q, want %d", got, len(tt.want))
-			}
-			for i, w := range tt.want {
-				if !strings.HasPrefix(got[i], w) {
-					t.Errorf("problem %q, want prefix %q", got[i], w)
-				}
-			}
+			alertstest.CheckProblems(t, err, tt.want...)
 		})
 	}
 }

@@ -4,17 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/vantageprobe/vantage/alerts"
+	"github.com/vantageprobe/vantage/alerts/alertstest"
 	"github.com/vantageprobe/vantage/alerts/discord"
 )
 
@@ -37,53 +34,14 @@ func notification() alerts.Notification {
 	}
 }
 
-// hook is a Discord webhook: it records requests and answers as scripted.
-type hook struct {
-	mu         sync.Mutex
-	reqs       []*http.Request
-	bodies     [][]byte
-	status     int
-	answer     string
-	retryAfter string
-}
-
-func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.reqs, h.bodies = append(h.reqs, r), append(h.bodies, body)
-	if h.retryAfter != "" {
-		w.Header().Set("Retry-After", h.retryAfter)
-	}
-	if h.answer != "" {
-		w.Header().Set("Content-Type", "application/json")
-	}
-	w.WriteHeader(h.status)
-	fmt.Fprint(w, h.answer)
-}
-
-func (h *hook) last(t *testing.T) (*http.Request, []byte) {
+// setup starts a Discord webhook that answers a and a notifier posting
+// to it, logging to the returned buffer.
+func setup(t *testing.T, a alertstest.Answer, c discord.Config) (*alertstest.Server, *discord.Notifier, *bytes.Buffer) {
 	t.Helper()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.reqs) == 0 {
-		t.Fatal("no request received")
-	}
-	return h.reqs[len(h.reqs)-1], h.bodies[len(h.bodies)-1]
-}
-
-func setup(t *testing.T, status int, answer string, c discord.Config) (*hook, *discord.Notifier, *bytes.Buffer) {
-	t.Helper()
-	h := &hook{status: status, answer: answer}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {
-		t.Fatalf("not on loopback: %s", srv.URL)
-	}
-	c.URL = discord.Secret(srv.URL + path)
+	h := alertstest.NewServer(t, a)
+	c.URL = discord.Secret(h.URL + path)
 	var logs bytes.Buffer
-	n, err := discord.New(c, discord.Options{HTTPClient: srv.Client(),
-		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	n, err := discord.New(c, discord.Options{HTTPClient: h.Client(), Logger: alertstest.Logger(&logs)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,11 +89,12 @@ func decode(t *testing.T, body []byte) payload {
 }
 
 func TestNotifyRequest(t *testing.T) {
-	h, n, _ := setup(t, http.StatusNoContent, "", discord.Config{})
+	h, n, _ := setup(t, alertstest.Answer{Status: http.StatusNoContent}, discord.Config{})
 	if err := n.Notify(t.Context(), notification()); err != nil {
 		t.Fatal(err)
 	}
-	r, body := h.last(t)
+	r := h.Last(t)
+	body := r.Body
 	if r.Method != http.MethodPost || r.URL.Path != path || r.Header.Get("Content-Type") != "application/json" {
 		t.Errorf("request %s %s %s", r.Method, r.URL, r.Header.Get("Content-Type"))
 	}
@@ -158,14 +117,14 @@ func TestNotifyTemplatesResolvedAndLimits(t *testing.T) {
 	title, _ := alerts.ParseTemplate("{{status}}: {{error}} {{summary}}")
 	text, _ := alerts.ParseTemplate("**{{check}}** {{summary}}")
 	content, _ := alerts.ParseTemplate("{{check}} {{error}} {{summary}}")
-	h, n, _ := setup(t, http.StatusOK, `{"id":"1"}`, discord.Config{Title: title, Text: text, Content: content, Username: "Vantage"})
+	h, n, _ := setup(t, alertstest.Answer{Status: http.StatusOK, Body: `{"id":"1"}`}, discord.Config{Title: title, Text: text, Content: content, Username: "Vantage"})
 	notif := notification()
 	notif.Status = alerts.StatusResolved
 	notif.Alerts[0].Summary = strings.Repeat("ß", 5000)
 	if err := n.Notify(t.Context(), notif); err != nil {
 		t.Fatal(err)
 	}
-	_, body := h.last(t)
+	body := h.Last(t).Body
 	p := decode(t, body)
 	e := p.Embeds[0]
 	if e.Color != 3066993 || p.Username != "Vantage" {
@@ -205,19 +164,11 @@ func TestNotifyClassifies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, n, logs := setup(t, tt.status, tt.answer, discord.Config{})
-			h.retryAfter = tt.retryAfter
+			a := alertstest.Answer{Status: tt.status, Body: tt.answer, Header: map[string]string{"Retry-After": tt.retryAfter}}
+			_, n, logs := setup(t, a, discord.Config{})
 			err := n.Notify(t.Context(), notification())
-			if (err == nil) != tt.ok || alerts.IsPermanent(err) != tt.permanent || alerts.RetryDelay(err) != tt.delay {
-				t.Fatalf("err %v, permanent %v, delay %v", err, alerts.IsPermanent(err), alerts.RetryDelay(err))
-			}
-			out := logs.String()
-			if err != nil {
-				out += err.Error()
-			}
-			if strings.Contains(out, "url-token") || strings.Contains(out, "123456") {
-				t.Errorf("the webhook URL leaked: %s", out)
-			}
+			alertstest.CheckOutcome(t, err, tt.ok, tt.permanent, tt.delay)
+			alertstest.NoSecrets(t, fmt.Sprint(err)+logs.String(), "url-token", "123456")
 		})
 	}
 }
@@ -236,34 +187,20 @@ func TestValidate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.c.Validate()
-			if got := fmt.Sprint(err); (err == nil) != (tt.want == "") || err != nil && got != tt.want {
-				t.Fatalf("err %q, want %q", got, tt.want)
-			}
-			if err != nil && strings.Contains(err.Error(), "url-token") {
-				t.Errorf("secret in %v", err)
-			}
+			alertstest.CheckErrorText(t, err, tt.want)
+			alertstest.NoSecrets(t, fmt.Sprint(err), "url-token")
 			if _, nerr := discord.New(tt.c, discord.Options{}); (nerr == nil) != (tt.want == "") {
 				t.Errorf("New: %v", nerr)
 			}
 		})
 	}
-	c := discord.Config{URL: "https://discord.com" + path}
-	if s := fmt.Sprintf("%v %+v %#v", c, c, c); strings.Contains(s, "url-token") {
-		t.Errorf("config prints its URL: %s", s)
-	}
+	alertstest.NoSecrets(t, alertstest.Printed(discord.Config{URL: "https://discord.com" + path}), "url-token")
 }
 
 func TestSendResolved(t *testing.T) {
-	no := false
-	for _, tt := range []struct {
-		v    *bool
-		want bool
-	}{{nil, true}, {&no, false}} {
-		n, err := discord.New(discord.Config{URL: "https://discord.com" + path, SendResolved: tt.v}, discord.Options{})
-		if err != nil || n.SendResolved() != tt.want {
-			t.Errorf("send_resolved %v: %v %v", tt.v, n.SendResolved(), err)
-		}
-	}
+	alertstest.CheckSendResolved(t, func(v *bool) (*discord.Notifier, error) {
+		return discord.New(discord.Config{URL: "https://discord.com" + path, SendResolved: v}, discord.Options{})
+	})
 }
 
 func TestEscape(t *testing.T) {

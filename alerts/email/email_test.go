@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -21,6 +20,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/vantageprobe/vantage/alerts"
+	"github.com/vantageprobe/vantage/alerts/alertstest"
 	"github.com/vantageprobe/vantage/alerts/email"
 	"github.com/vantageprobe/vantage/probes/probestest"
 )
@@ -76,7 +76,7 @@ func (p pki) config(srv *mailServer, mode email.TLSMode) email.Config {
 func newNotifier(t *testing.T, c email.Config) (*email.Notifier, *bytes.Buffer) {
 	t.Helper()
 	var logs bytes.Buffer
-	n, err := email.New(c, email.Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	n, err := email.New(c, email.Options{Logger: alertstest.Logger(&logs)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -480,12 +480,8 @@ timeout: -1s is negative`},
 			c := ok
 			tt.edit(&c)
 			err := c.Validate()
-			if got := fmt.Sprint(err); (err == nil) != (tt.want == "") || err != nil && got != tt.want {
-				t.Fatalf("err\n%s\nwant\n%s", got, tt.want)
-			}
-			if err != nil && strings.Contains(err.Error(), password) {
-				t.Error("password in the error")
-			}
+			alertstest.CheckErrorText(t, err, tt.want)
+			alertstest.NoSecrets(t, fmt.Sprint(err), password)
 			if _, nerr := email.New(c, email.Options{}); (nerr == nil) != (tt.want == "") {
 				t.Errorf("New: %v", nerr)
 			}
@@ -493,9 +489,7 @@ timeout: -1s is negative`},
 	}
 	c := ok
 	c.Username, c.Password = "u", password
-	if s := fmt.Sprintf("%v %+v %#v", c, c, c); strings.Contains(s, password) {
-		t.Errorf("config prints its password: %s", s)
-	}
+	alertstest.NoSecrets(t, alertstest.Printed(c), password)
 	c.CAFile = "/nonexistent/ca.pem"
 	if _, err := email.New(c, email.Options{}); err == nil || !strings.HasPrefix(err.Error(), "ca_file: ") {
 		t.Errorf("missing CA file: %v", err)
@@ -503,14 +497,7 @@ timeout: -1s is negative`},
 }
 
 func TestSendResolved(t *testing.T) {
-	no := false
-	for _, tt := range []struct {
-		v    *bool
-		want bool
-	}{{nil, true}, {&no, false}} {
-		n, err := email.New(email.Config{Host: "smtp.example.org", From: "a@example.org", To: []string{"b@example.org"}, SendResolved: tt.v}, email.Options{})
-		if err != nil || n.SendResolved() != tt.want {
-			t.Errorf("send_resolved %v: %v %v", tt.v, n.SendResolved(), err)
-		}
-	}
+	alertstest.CheckSendResolved(t, func(v *bool) (*email.Notifier, error) {
+		return email.New(email.Config{Host: "smtp.example.org", From: "a@example.org", To: []string{"b@example.org"}, SendResolved: v}, email.Options{})
+	})
 }

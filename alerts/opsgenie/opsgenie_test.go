@@ -3,19 +3,17 @@ package opsgenie_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/vantageprobe/vantage/alerts"
+	"github.com/vantageprobe/vantage/alerts/alertstest"
 	"github.com/vantageprobe/vantage/alerts/opsgenie"
 	"github.com/vantageprobe/vantage/config"
 )
@@ -25,66 +23,14 @@ const (
 	hostile = `<b>x</b> & <script>alert(1)</script>`
 )
 
-type answer struct {
-	status int
-	body   string
-	header map[string]string
-	reset  bool
-}
-
-type request struct {
-	method, path, query string
-	header              http.Header
-	body                []byte
-}
-
-// fakeOpsgenie records requests and plays answers in order (the last one
-// repeats; none: 202).
-type fakeOpsgenie struct {
-	mu      sync.Mutex
-	reqs    []request
-	answers []answer
-	url     string
-}
-
-func newFake(t *testing.T, answers ...answer) *fakeOpsgenie {
-	f := &fakeOpsgenie{answers: answers}
-	srv := httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(srv.Close)
-	f.url = srv.URL
-	return f
-}
-
-func (f *fakeOpsgenie) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	f.mu.Lock()
-	f.reqs = append(f.reqs, request{r.Method, r.URL.EscapedPath(), r.URL.RawQuery, r.Header.Clone(), body})
-	a := answer{status: http.StatusAccepted, body: `{"result":"Request will be processed","took":0.2,"requestId":"43a29c5c"}`}
-	if len(f.answers) > 0 {
-		a = f.answers[0]
-		if len(f.answers) > 1 {
-			f.answers = f.answers[1:]
-		}
+// newFake starts a fake Opsgenie API that plays answers (none: 202 and
+// Opsgenie's "will be processed").
+func newFake(t *testing.T, answers ...alertstest.Answer) *alertstest.Server {
+	t.Helper()
+	if len(answers) == 0 {
+		answers = []alertstest.Answer{{Status: http.StatusAccepted, Body: `{"result":"Request will be processed","took":0.2,"requestId":"43a29c5c"}`}}
 	}
-	f.mu.Unlock()
-	if a.reset {
-		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-			conn.(*net.TCPConn).SetLinger(0)
-			conn.Close()
-		}
-		return
-	}
-	for k, v := range a.header {
-		w.Header().Set(k, v)
-	}
-	w.WriteHeader(a.status)
-	_, _ = io.WriteString(w, a.body)
-}
-
-func (f *fakeOpsgenie) requests() []request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]request(nil), f.reqs...)
+	return alertstest.NewServer(t, answers...)
 }
 
 type created struct {
@@ -102,29 +48,29 @@ type created struct {
 var priority = regexp.MustCompile(`^P[1-5]$`)
 
 // checkHeaders checks what every Alert API request needs.
-func checkHeaders(t *testing.T, r request) {
+func checkHeaders(t *testing.T, r alertstest.Request) {
 	t.Helper()
-	if r.method != http.MethodPost {
-		t.Errorf("method %s", r.method)
+	if r.Method != http.MethodPost {
+		t.Errorf("method %s", r.Method)
 	}
-	if got := r.header.Get("Authorization"); got != "GenieKey "+apiKey {
+	if got := r.Header.Get("Authorization"); got != "GenieKey "+apiKey {
 		t.Errorf("Authorization %q", got)
 	}
-	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type %q", ct)
 	}
 }
 
 // decodeCreate checks a create request and returns its body.
-func decodeCreate(t *testing.T, r request) created {
+func decodeCreate(t *testing.T, r alertstest.Request) created {
 	t.Helper()
 	checkHeaders(t, r)
-	if r.path != "/v2/alerts" || r.query != "" {
-		t.Errorf("create at %s?%s", r.path, r.query)
+	if r.URL.EscapedPath() != "/v2/alerts" || r.URL.RawQuery != "" {
+		t.Errorf("create at %s?%s", r.URL.EscapedPath(), r.URL.RawQuery)
 	}
 	var c created
-	if err := json.Unmarshal(r.body, &c); err != nil {
-		t.Fatalf("create body: %v\n%s", err, r.body)
+	if err := json.Unmarshal(r.Body, &c); err != nil {
+		t.Fatalf("create body: %v\n%s", err, r.Body)
 	}
 	if c.Message == "" || utf8.RuneCountInString(c.Message) > 130 {
 		t.Errorf("message has %d characters: %q", utf8.RuneCountInString(c.Message), c.Message)
@@ -166,11 +112,7 @@ func newNotifier(t *testing.T, c opsgenie.Config, logs io.Writer) *opsgenie.Noti
 	if c.APIKey == "" {
 		c.APIKey = apiKey
 	}
-	o := opsgenie.Options{}
-	if logs != nil {
-		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	n, err := opsgenie.New(c, o)
+	n, err := opsgenie.New(c, opsgenie.Options{Logger: alertstest.Logger(logs)})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -182,7 +124,7 @@ func newNotifier(t *testing.T, c opsgenie.Config, logs io.Writer) *opsgenie.Noti
 func TestCreateAndClose(t *testing.T) {
 	og := newFake(t)
 	n := newNotifier(t, opsgenie.Config{
-		APIURL:     og.url + "/",
+		APIURL:     og.URL + "/",
 		Responders: []opsgenie.Responder{{Type: "team", Name: "sre"}, {Type: "user", Username: "ann@example.org"}},
 		Tags:       []string{"prod", "api-down"},
 	}, nil)
@@ -197,7 +139,7 @@ func TestCreateAndClose(t *testing.T) {
 			t.Fatalf("Notify(%s): %v", notif.Reason, err)
 		}
 	}
-	reqs := og.requests()
+	reqs := og.Requests()
 	if len(reqs) != 3 {
 		t.Fatalf("%d requests, want 3", len(reqs))
 	}
@@ -223,12 +165,12 @@ func TestCreateAndClose(t *testing.T) {
 	}
 	closeReq := reqs[2]
 	checkHeaders(t, closeReq)
-	if closeReq.path != "/v2/alerts/"+c.Alias+"/close" || closeReq.query != "identifierType=alias" {
-		t.Errorf("close at %s?%s", closeReq.path, closeReq.query)
+	if closeReq.URL.EscapedPath() != "/v2/alerts/"+c.Alias+"/close" || closeReq.URL.RawQuery != "identifierType=alias" {
+		t.Errorf("close at %s?%s", closeReq.URL.EscapedPath(), closeReq.URL.RawQuery)
 	}
 	var body struct{ Source, Note string }
-	if err := json.Unmarshal(closeReq.body, &body); err != nil || body.Source != "Vantage" || !strings.Contains(body.Note, "resolved: api is down") {
-		t.Errorf("close body %s: %v", closeReq.body, err)
+	if err := json.Unmarshal(closeReq.Body, &body); err != nil || body.Source != "Vantage" || !strings.Contains(body.Note, "resolved: api is down") {
+		t.Errorf("close body %s: %v", closeReq.Body, err)
 	}
 }
 
@@ -251,7 +193,7 @@ func TestPriorityAndMessage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			og := newFake(t)
-			tt.c.APIURL = og.url
+			tt.c.APIURL = og.URL
 			n := newNotifier(t, tt.c, nil)
 			notif := firing()
 			notif.Severity = tt.severity
@@ -259,7 +201,7 @@ func TestPriorityAndMessage(t *testing.T) {
 			if err := n.Notify(t.Context(), notif); err != nil {
 				t.Fatal(err)
 			}
-			c := decodeCreate(t, og.requests()[0])
+			c := decodeCreate(t, og.Requests()[0])
 			if c.Priority != tt.priority {
 				t.Errorf("priority %q, want %q", c.Priority, tt.priority)
 			}
@@ -274,33 +216,29 @@ func TestPriorityAndMessage(t *testing.T) {
 func TestAnswers(t *testing.T) {
 	tests := []struct {
 		name      string
-		answer    answer
+		answer    alertstest.Answer
 		ok        bool
 		permanent bool
 		delay     time.Duration
 	}{
-		{"202", answer{status: 202, body: `{"result":"Request will be processed"}`}, true, false, 0},
-		{"401", answer{status: 401, body: `{"message":"Key ` + apiKey + ` is invalid"}`}, false, true, 0},
-		{"422", answer{status: 422, body: `{"message":"Request body is not processable"}`}, false, true, 0},
-		{"429", answer{status: 429, header: map[string]string{"Retry-After": "12"}}, false, false, 12 * time.Second},
-		{"500", answer{status: 500, body: "GenieKey " + apiKey}, false, false, 0},
-		{"reset", answer{reset: true}, false, false, 0},
+		{"202", alertstest.Answer{Status: 202, Body: `{"result":"Request will be processed"}`}, true, false, 0},
+		{"401", alertstest.Answer{Status: 401, Body: `{"message":"Key ` + apiKey + ` is invalid"}`}, false, true, 0},
+		{"422", alertstest.Answer{Status: 422, Body: `{"message":"Request body is not processable"}`}, false, true, 0},
+		{"429", alertstest.Answer{Status: 429, Header: map[string]string{"Retry-After": "12"}}, false, false, 12 * time.Second},
+		{"500", alertstest.Answer{Status: 500, Body: "GenieKey " + apiKey}, false, false, 0},
+		{"reset", alertstest.Answer{Reset: true}, false, false, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			og := newFake(t, tt.answer)
 			var logs bytes.Buffer
-			n := newNotifier(t, opsgenie.Config{APIURL: og.url}, &logs)
+			n := newNotifier(t, opsgenie.Config{APIURL: og.URL}, &logs)
 			err := n.Notify(t.Context(), firing())
-			if (err == nil) != tt.ok || alerts.IsPermanent(err) != tt.permanent || alerts.RetryDelay(err) != tt.delay {
-				t.Fatalf("err %v: permanent %v, delay %v", err, alerts.IsPermanent(err), alerts.RetryDelay(err))
-			}
-			if err != nil && (strings.Contains(err.Error(), apiKey) || !strings.HasPrefix(err.Error(), "opsgenie create: ")) {
+			alertstest.CheckOutcome(t, err, tt.ok, tt.permanent, tt.delay)
+			if err != nil && !strings.HasPrefix(err.Error(), "opsgenie create: ") {
 				t.Errorf("error %q", err)
 			}
-			if strings.Contains(logs.String(), apiKey) {
-				t.Errorf("log shows the key: %s", logs.String())
-			}
+			alertstest.NoSecrets(t, fmt.Sprint(err)+logs.String(), apiKey)
 		})
 	}
 }
@@ -327,18 +265,7 @@ func TestValidate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.c.Validate()
-			var got []string
-			if err != nil {
-				got = strings.Split(err.Error(), "\n")
-			}
-			if len(got) != len(tt.want) {
-				t.Fatalf("problems %q, want %d", got, len(tt.want))
-			}
-			for i, w := range tt.want {
-				if !strings.HasPrefix(got[i], w) {
-					t.Errorf("problem %q, want prefix %q", got[i], w)
-				}
-			}
+			alertstest.CheckProblems(t, err, tt.want...)
 			if _, nerr := opsgenie.New(tt.c, opsgenie.Options{}); (nerr == nil) != (err == nil) {
 				t.Errorf("New: %v", nerr)
 			}

@@ -3,20 +3,18 @@ package pagerduty_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/vantageprobe/vantage/alerts"
+	"github.com/vantageprobe/vantage/alerts/alertstest"
 	"github.com/vantageprobe/vantage/alerts/pagerduty"
 	"github.com/vantageprobe/vantage/config"
 )
@@ -26,70 +24,18 @@ const (
 	hostile    = `<b>x</b> & <script>alert(1)</script>`
 )
 
-// answer is one scripted reply of the fake Events API.
-type answer struct {
-	status int
-	body   string
-	header map[string]string
-	reset  bool // close the connection with a TCP reset instead
-}
-
-type request struct {
-	method, path string
-	header       http.Header
-	body         []byte
-}
-
-// fakePD records every request and plays answers in order (the last one
-// repeats; none: 202).
-type fakePD struct {
-	mu      sync.Mutex
-	reqs    []request
-	answers []answer
-	url     string
-}
-
-func newFakePD(t *testing.T, answers ...answer) *fakePD {
-	f := &fakePD{answers: answers}
-	srv := httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(srv.Close)
-	f.url = srv.URL + "/v2/enqueue"
-	return f
-}
-
-func (f *fakePD) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	f.mu.Lock()
-	f.reqs = append(f.reqs, request{r.Method, r.URL.Path, r.Header.Clone(), body})
-	a := answer{status: http.StatusAccepted, body: `{"status":"success","message":"Event processed"}`}
-	if len(f.answers) > 0 {
-		a = f.answers[0]
-		if len(f.answers) > 1 {
-			f.answers = f.answers[1:]
-		}
+// newFakePD starts a fake Events API, at enqueue, that plays answers (none:
+// 202 and PagerDuty's success).
+func newFakePD(t *testing.T, answers ...alertstest.Answer) *alertstest.Server {
+	t.Helper()
+	if len(answers) == 0 {
+		answers = []alertstest.Answer{{Status: http.StatusAccepted, Body: `{"status":"success","message":"Event processed"}`}}
 	}
-	f.mu.Unlock()
-	if a.reset {
-		conn, _, err := http.NewResponseController(w).Hijack()
-		if err == nil {
-			conn.(*net.TCPConn).SetLinger(0)
-			conn.Close()
-		}
-		return
-	}
-	for k, v := range a.header {
-		w.Header().Set(k, v)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(a.status)
-	_, _ = io.WriteString(w, a.body)
+	return alertstest.NewServer(t, answers...)
 }
 
-func (f *fakePD) requests() []request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]request(nil), f.reqs...)
-}
+// enqueue is the path of the fake Events API.
+const enqueue = "/v2/enqueue"
 
 // event is what the fake decodes a request into.
 type event struct {
@@ -113,24 +59,24 @@ type event struct {
 
 // check decodes r as an Events API v2 request and checks what PagerDuty
 // requires of every event.
-func check(t *testing.T, r request) event {
+func check(t *testing.T, r alertstest.Request) event {
 	t.Helper()
-	if r.method != http.MethodPost || r.path != "/v2/enqueue" {
-		t.Errorf("request %s %s, want POST /v2/enqueue", r.method, r.path)
+	if r.Method != http.MethodPost || r.URL.Path != "/v2/enqueue" {
+		t.Errorf("request %s %s, want POST /v2/enqueue", r.Method, r.URL.Path)
 	}
-	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type %q", ct)
 	}
-	if a := r.header.Get("Authorization"); a != "" {
+	if a := r.Header.Get("Authorization"); a != "" {
 		t.Errorf("Authorization header %q: the routing key authenticates", a)
 	}
-	if len(r.body) >= 512<<10 {
-		t.Errorf("body is %d bytes, PagerDuty takes less than 512 KB", len(r.body))
+	if len(r.Body) >= 512<<10 {
+		t.Errorf("body is %d bytes, PagerDuty takes less than 512 KB", len(r.Body))
 	}
 	var ev event
-	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec := json.NewDecoder(bytes.NewReader(r.Body))
 	if err := dec.Decode(&ev); err != nil {
-		t.Fatalf("body is not JSON: %v\n%s", err, r.body)
+		t.Fatalf("body is not JSON: %v\n%s", err, r.Body)
 	}
 	if len(ev.RoutingKey) != 32 {
 		t.Errorf("routing_key has %d characters", len(ev.RoutingKey))
@@ -142,7 +88,7 @@ func check(t *testing.T, r request) event {
 	case "trigger":
 		p := ev.Payload
 		if p == nil || p.Summary == "" || p.Source == "" {
-			t.Fatalf("trigger without summary/source: %s", r.body)
+			t.Fatalf("trigger without summary/source: %s", r.Body)
 		}
 		if n := utf8.RuneCountInString(p.Summary); n > 1024 || !utf8.ValidString(p.Summary) {
 			t.Errorf("summary has %d runes (valid UTF-8: %v)", n, utf8.ValidString(p.Summary))
@@ -195,11 +141,7 @@ func newNotifier(t *testing.T, c pagerduty.Config, logs io.Writer) *pagerduty.No
 	if c.RoutingKey == "" {
 		c.RoutingKey = routingKey
 	}
-	var log *slog.Logger
-	if logs != nil {
-		log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	n, err := pagerduty.New(c, pagerduty.Options{Logger: log})
+	n, err := pagerduty.New(c, pagerduty.Options{Logger: alertstest.Logger(logs)})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -210,7 +152,7 @@ func newNotifier(t *testing.T, c pagerduty.Config, logs io.Writer) *pagerduty.No
 // that re-sends it, and the resolve, all with one dedup_key and routing key.
 func TestTriggerReminderResolve(t *testing.T) {
 	pd := newFakePD(t)
-	n := newNotifier(t, pagerduty.Config{URL: pd.url}, nil)
+	n := newNotifier(t, pagerduty.Config{URL: pd.URL + enqueue}, nil)
 	if !n.SendResolved() {
 		t.Error("send_resolved must default to true")
 	}
@@ -222,7 +164,7 @@ func TestTriggerReminderResolve(t *testing.T) {
 			t.Fatalf("Notify(%s): %v", notif.Reason, err)
 		}
 	}
-	reqs := pd.requests()
+	reqs := pd.Requests()
 	if len(reqs) != 3 {
 		t.Fatalf("%d requests, want 3", len(reqs))
 	}
@@ -286,13 +228,13 @@ func TestSeverity(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.severity)+"/"+string(tt.override), func(t *testing.T) {
 			pd := newFakePD(t)
-			n := newNotifier(t, pagerduty.Config{URL: pd.url, Severity: tt.override}, nil)
+			n := newNotifier(t, pagerduty.Config{URL: pd.URL + enqueue, Severity: tt.override}, nil)
 			notif := firing()
 			notif.Severity = tt.severity
 			if err := n.Notify(t.Context(), notif); err != nil {
 				t.Fatal(err)
 			}
-			if got := check(t, pd.requests()[0]).Payload.Severity; got != tt.want {
+			if got := check(t, pd.Requests()[0]).Payload.Severity; got != tt.want {
 				t.Errorf("severity %q, want %q", got, tt.want)
 			}
 		})
@@ -307,13 +249,13 @@ func TestSummaryTemplateTruncatedByRunes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := newNotifier(t, pagerduty.Config{URL: pd.url, Summary: tmpl, Source: "vantage/eu"}, nil)
+	n := newNotifier(t, pagerduty.Config{URL: pd.URL + enqueue, Summary: tmpl, Source: "vantage/eu"}, nil)
 	notif := firing()
 	notif.Alerts[0].Error = strings.Repeat("é🔥", 1000)
 	if err := n.Notify(t.Context(), notif); err != nil {
 		t.Fatal(err)
 	}
-	p := check(t, pd.requests()[0]).Payload
+	p := check(t, pd.Requests()[0]).Payload
 	if utf8.RuneCountInString(p.Summary) != 1024 || !strings.HasSuffix(p.Summary, "…") {
 		t.Errorf("summary has %d runes, want 1024 ending with …", utf8.RuneCountInString(p.Summary))
 	}
@@ -330,13 +272,13 @@ func TestSummaryTemplateTruncatedByRunes(t *testing.T) {
 func TestOversizedDetailsDropped(t *testing.T) {
 	pd := newFakePD(t)
 	var logs bytes.Buffer
-	n := newNotifier(t, pagerduty.Config{URL: pd.url}, &logs)
+	n := newNotifier(t, pagerduty.Config{URL: pd.URL + enqueue}, &logs)
 	notif := firing()
 	notif.Alerts[0].Error = strings.Repeat("x", 600<<10)
 	if err := n.Notify(t.Context(), notif); err != nil {
 		t.Fatal(err)
 	}
-	ev := check(t, pd.requests()[0])
+	ev := check(t, pd.Requests()[0])
 	note, _ := ev.Payload.CustomDetails["note"].(string)
 	if !strings.Contains(note, "custom_details dropped") || ev.Payload.CustomDetails["alerts"] != nil {
 		t.Errorf("custom_details %v", ev.Payload.CustomDetails)
@@ -351,33 +293,29 @@ func TestOversizedDetailsDropped(t *testing.T) {
 func TestAnswers(t *testing.T) {
 	tests := []struct {
 		name      string
-		answer    answer
+		answer    alertstest.Answer
 		ok        bool
 		permanent bool
 		delay     time.Duration
 	}{
-		{"202", answer{status: 202, body: `{"status":"success"}`}, true, false, 0},
-		{"400", answer{status: 400, body: `{"status":"invalid event","errors":["routing_key ` + routingKey + ` is unknown"]}`}, false, true, 0},
-		{"429 retry-after", answer{status: 429, header: map[string]string{"Retry-After": "30"}}, false, false, 30 * time.Second},
-		{"429", answer{status: 429, body: `{"status":"throttled"}`}, false, false, 0},
-		{"500", answer{status: 500, body: "oops " + routingKey}, false, false, 0},
-		{"reset", answer{reset: true}, false, false, 0},
+		{"202", alertstest.Answer{Status: 202, Body: `{"status":"success"}`}, true, false, 0},
+		{"400", alertstest.Answer{Status: 400, Body: `{"status":"invalid event","errors":["routing_key ` + routingKey + ` is unknown"]}`}, false, true, 0},
+		{"429 retry-after", alertstest.Answer{Status: 429, Header: map[string]string{"Retry-After": "30"}}, false, false, 30 * time.Second},
+		{"429", alertstest.Answer{Status: 429, Body: `{"status":"throttled"}`}, false, false, 0},
+		{"500", alertstest.Answer{Status: 500, Body: "oops " + routingKey}, false, false, 0},
+		{"reset", alertstest.Answer{Reset: true}, false, false, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			pd := newFakePD(t, tt.answer)
 			var logs bytes.Buffer
-			n := newNotifier(t, pagerduty.Config{URL: pd.url}, &logs)
+			n := newNotifier(t, pagerduty.Config{URL: pd.URL + enqueue}, &logs)
 			err := n.Notify(t.Context(), firing())
-			if (err == nil) != tt.ok || alerts.IsPermanent(err) != tt.permanent || alerts.RetryDelay(err) != tt.delay {
-				t.Fatalf("err %v: permanent %v, delay %v", err, alerts.IsPermanent(err), alerts.RetryDelay(err))
-			}
-			if err != nil && (strings.Contains(err.Error(), routingKey) || !strings.HasPrefix(err.Error(), "pagerduty trigger: ")) {
+			alertstest.CheckOutcome(t, err, tt.ok, tt.permanent, tt.delay)
+			if err != nil && !strings.HasPrefix(err.Error(), "pagerduty trigger: ") {
 				t.Errorf("error %q", err)
 			}
-			if strings.Contains(logs.String(), routingKey) {
-				t.Errorf("log shows the routing key: %s", logs.String())
-			}
+			alertstest.NoSecrets(t, fmt.Sprint(err)+logs.String(), routingKey)
 		})
 	}
 }
@@ -400,21 +338,8 @@ func TestValidate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.c.Validate()
-			var got []string
-			if err != nil {
-				got = strings.Split(err.Error(), "\n")
-			}
-			if len(got) != len(tt.want) {
-				t.Fatalf("problems %q, want %d", got, len(tt.want))
-			}
-			for i, w := range tt.want {
-				if !strings.HasPrefix(got[i], w) {
-					t.Errorf("problem %q, want prefix %q", got[i], w)
-				}
-			}
-			if err != nil && strings.Contains(err.Error(), routingKey) {
-				t.Error("a problem shows the routing key")
-			}
+			alertstest.CheckProblems(t, err, tt.want...)
+			alertstest.NoSecrets(t, fmt.Sprint(err), routingKey)
 			if _, nerr := pagerduty.New(tt.c, pagerduty.Options{}); (nerr == nil) != (err == nil) {
 				t.Errorf("New: %v", nerr)
 			}
@@ -449,17 +374,9 @@ func TestDecode(t *testing.T) {
 	if err != nil || n.SendResolved() {
 		t.Errorf("New: %v, send_resolved %v", err, n.SendResolved())
 	}
-	if s := strings.Join([]string{c.RoutingKey.String(), slogText(c)}, " "); strings.Contains(s, routingKey) {
-		t.Errorf("the key prints: %s", s)
-	}
+	alertstest.NoSecrets(t, c.RoutingKey.String()+alertstest.Printed(c), routingKey)
 	_, probs := config.Decode([]byte("routing_key: x\nseverity: fatal\nsevrity: info\n"), &c, config.DecodeOptions{})
 	if len(probs) != 2 {
 		t.Errorf("problems %v, want the bad severity and the unknown key", probs)
 	}
-}
-
-func slogText(v any) string {
-	var b bytes.Buffer
-	slog.New(slog.NewTextHandler(&b, nil)).Info("config", "c", v)
-	return b.String()
 }

@@ -4,17 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/vantageprobe/vantage/alerts"
+	"github.com/vantageprobe/vantage/alerts/alertstest"
 	"github.com/vantageprobe/vantage/alerts/slack"
 )
 
@@ -37,50 +34,14 @@ func notification() alerts.Notification {
 	}
 }
 
-// hook is a Slack webhook: it records requests and answers as scripted.
-type hook struct {
-	mu         sync.Mutex
-	reqs       []*http.Request
-	bodies     [][]byte
-	status     int
-	answer     string
-	retryAfter string
-}
-
-func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.reqs, h.bodies = append(h.reqs, r), append(h.bodies, body)
-	if h.retryAfter != "" {
-		w.Header().Set("Retry-After", h.retryAfter)
-	}
-	w.WriteHeader(h.status)
-	fmt.Fprint(w, h.answer)
-}
-
-func (h *hook) last(t *testing.T) (*http.Request, []byte) {
+// setup starts a Slack webhook that answers a and a notifier posting to
+// it, logging to the returned buffer.
+func setup(t *testing.T, a alertstest.Answer, c slack.Config) (*alertstest.Server, *slack.Notifier, *bytes.Buffer) {
 	t.Helper()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.reqs) == 0 {
-		t.Fatal("no request received")
-	}
-	return h.reqs[len(h.reqs)-1], h.bodies[len(h.bodies)-1]
-}
-
-func setup(t *testing.T, status int, answer string, c slack.Config) (*hook, *slack.Notifier, *bytes.Buffer) {
-	t.Helper()
-	h := &hook{status: status, answer: answer}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {
-		t.Fatalf("not on loopback: %s", srv.URL)
-	}
-	c.URL = slack.Secret(srv.URL + "/services/" + token)
+	h := alertstest.NewServer(t, a)
+	c.URL = slack.Secret(h.URL + "/services/" + token)
 	var logs bytes.Buffer
-	n, err := slack.New(c, slack.Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		HTTPClient: srv.Client()})
+	n, err := slack.New(c, slack.Options{Logger: alertstest.Logger(&logs), HTTPClient: h.Client()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,11 +93,12 @@ func decode(t *testing.T, body []byte) payload {
 }
 
 func TestNotifyRequest(t *testing.T) {
-	h, n, _ := setup(t, http.StatusOK, "ok", slack.Config{})
+	h, n, _ := setup(t, alertstest.Answer{Status: http.StatusOK, Body: "ok"}, slack.Config{})
 	if err := n.Notify(t.Context(), notification()); err != nil {
 		t.Fatal(err)
 	}
-	r, body := h.last(t)
+	r := h.Last(t)
+	body := r.Body
 	if r.Method != http.MethodPost || r.URL.Path != "/services/"+token || r.Header.Get("Content-Type") != "application/json; charset=utf-8" {
 		t.Errorf("request %s %s %s", r.Method, r.URL, r.Header.Get("Content-Type"))
 	}
@@ -168,13 +130,13 @@ func TestNotifyRequest(t *testing.T) {
 func TestNotifyResolvedAndTemplates(t *testing.T) {
 	title, _ := alerts.ParseTemplate("{{status}} {{check}}: {{error}}")
 	text, _ := alerts.ParseTemplate("*{{check}}* is {{state}}\n{{error}}")
-	h, n, _ := setup(t, http.StatusOK, "ok", slack.Config{Title: title, Text: text})
+	h, n, _ := setup(t, alertstest.Answer{Status: http.StatusOK, Body: "ok"}, slack.Config{Title: title, Text: text})
 	notif := notification()
 	notif.Status = alerts.StatusResolved
 	if err := n.Notify(t.Context(), notif); err != nil {
 		t.Fatal(err)
 	}
-	_, body := h.last(t)
+	body := h.Last(t).Body
 	p := decode(t, body)
 	if p.Attachments[0].Color != "#36A64F" {
 		t.Errorf("resolved color %q", p.Attachments[0].Color)
@@ -188,14 +150,14 @@ func TestNotifyResolvedAndTemplates(t *testing.T) {
 }
 
 func TestNotifyTruncatesByRunes(t *testing.T) {
-	h, n, _ := setup(t, http.StatusOK, "ok", slack.Config{})
+	h, n, _ := setup(t, alertstest.Answer{Status: http.StatusOK, Body: "ok"}, slack.Config{})
 	notif := notification()
 	notif.Rule = strings.Repeat("é", 400)
 	notif.Alerts[0].Error = strings.Repeat("ü&", 3000)
 	if err := n.Notify(t.Context(), notif); err != nil {
 		t.Fatal(err)
 	}
-	_, body := h.last(t)
+	body := h.Last(t).Body
 	p := decode(t, body)
 	section := p.Attachments[0].Blocks[0].Text.Text
 	for name, tt := range map[string]struct {
@@ -231,19 +193,11 @@ func TestNotifyClassifies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, n, logs := setup(t, tt.status, tt.answer, slack.Config{})
-			h.retryAfter = tt.retryAfter
+			a := alertstest.Answer{Status: tt.status, Body: tt.answer, Header: map[string]string{"Retry-After": tt.retryAfter}}
+			_, n, logs := setup(t, a, slack.Config{})
 			err := n.Notify(t.Context(), notification())
-			if (err == nil) != tt.ok || alerts.IsPermanent(err) != tt.permanent || alerts.RetryDelay(err) != tt.delay {
-				t.Fatalf("err %v, permanent %v, delay %v", err, alerts.IsPermanent(err), alerts.RetryDelay(err))
-			}
-			out := logs.String()
-			if err != nil {
-				out += err.Error()
-			}
-			if strings.Contains(out, "url-token") || strings.Contains(out, "T000") {
-				t.Errorf("the webhook URL leaked: %s", out)
-			}
+			alertstest.CheckOutcome(t, err, tt.ok, tt.permanent, tt.delay)
+			alertstest.NoSecrets(t, fmt.Sprint(err)+logs.String(), "url-token", "T000")
 		})
 	}
 }
@@ -262,34 +216,20 @@ func TestValidate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.c.Validate()
-			if got := fmt.Sprint(err); (err == nil) != (tt.want == "") || err != nil && got != tt.want {
-				t.Fatalf("err %q, want %q", got, tt.want)
-			}
-			if err != nil && strings.Contains(err.Error(), "url-token") {
-				t.Errorf("secret in %v", err)
-			}
+			alertstest.CheckErrorText(t, err, tt.want)
+			alertstest.NoSecrets(t, fmt.Sprint(err), "url-token")
 			if _, nerr := slack.New(tt.c, slack.Options{}); (nerr == nil) != (tt.want == "") {
 				t.Errorf("New: %v", nerr)
 			}
 		})
 	}
-	c := slack.Config{URL: "https://hooks.slack.com/services/" + token}
-	if s := fmt.Sprintf("%v %+v %#v", c, c, c); strings.Contains(s, "url-token") {
-		t.Errorf("config prints its URL: %s", s)
-	}
+	alertstest.NoSecrets(t, alertstest.Printed(slack.Config{URL: "https://hooks.slack.com/services/" + token}), "url-token")
 }
 
 func TestSendResolved(t *testing.T) {
-	no := false
-	for _, tt := range []struct {
-		v    *bool
-		want bool
-	}{{nil, true}, {&no, false}} {
-		n, err := slack.New(slack.Config{URL: "https://hooks.slack.com/x", SendResolved: tt.v}, slack.Options{})
-		if err != nil || n.SendResolved() != tt.want {
-			t.Errorf("send_resolved %v: %v %v", tt.v, n.SendResolved(), err)
-		}
-	}
+	alertstest.CheckSendResolved(t, func(v *bool) (*slack.Notifier, error) {
+		return slack.New(slack.Config{URL: "https://hooks.slack.com/x", SendResolved: v}, slack.Options{})
+	})
 }
 
 func TestEscapeAndLink(t *testing.T) {

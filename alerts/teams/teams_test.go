@@ -4,17 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/vantageprobe/vantage/alerts"
+	"github.com/vantageprobe/vantage/alerts/alertstest"
 	"github.com/vantageprobe/vantage/alerts/teams"
 )
 
@@ -38,49 +35,14 @@ func notification() alerts.Notification {
 	}
 }
 
-// workflow is a Teams workflow trigger: it records requests and answers
-// as scripted.
-type workflow struct {
-	mu         sync.Mutex
-	reqs       []*http.Request
-	bodies     [][]byte
-	status     int
-	retryAfter string
-}
-
-func (h *workflow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.reqs, h.bodies = append(h.reqs, r), append(h.bodies, body)
-	if h.retryAfter != "" {
-		w.Header().Set("Retry-After", h.retryAfter)
-	}
-	w.WriteHeader(h.status)
-}
-
-func (h *workflow) last(t *testing.T) (*http.Request, []byte) {
+// setup starts a Teams workflow trigger that answers a and a notifier
+// posting to it, logging to the returned buffer.
+func setup(t *testing.T, a alertstest.Answer, c teams.Config) (*alertstest.Server, *teams.Notifier, *bytes.Buffer) {
 	t.Helper()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.reqs) == 0 {
-		t.Fatal("no request received")
-	}
-	return h.reqs[len(h.reqs)-1], h.bodies[len(h.bodies)-1]
-}
-
-func setup(t *testing.T, status int, c teams.Config) (*workflow, *teams.Notifier, *bytes.Buffer) {
-	t.Helper()
-	h := &workflow{status: status}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {
-		t.Fatalf("not on loopback: %s", srv.URL)
-	}
-	c.URL = teams.Secret(srv.URL + path + "?" + query)
+	h := alertstest.NewServer(t, a)
+	c.URL = teams.Secret(h.URL + path + "?" + query)
 	var logs bytes.Buffer
-	n, err := teams.New(c, teams.Options{HTTPClient: srv.Client(),
-		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	n, err := teams.New(c, teams.Options{HTTPClient: h.Client(), Logger: alertstest.Logger(&logs)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,11 +114,12 @@ func decode(t *testing.T, body []byte) card {
 }
 
 func TestNotifyRequest(t *testing.T) {
-	h, n, _ := setup(t, http.StatusAccepted, teams.Config{})
+	h, n, _ := setup(t, alertstest.Answer{Status: http.StatusAccepted}, teams.Config{})
 	if err := n.Notify(t.Context(), notification()); err != nil {
 		t.Fatal(err)
 	}
-	r, body := h.last(t)
+	r := h.Last(t)
+	body := r.Body
 	if r.Method != http.MethodPost || r.URL.Path != path || r.URL.RawQuery != query || r.Header.Get("Content-Type") != "application/json" {
 		t.Errorf("request %s %s %s", r.Method, r.URL, r.Header.Get("Content-Type"))
 	}
@@ -187,7 +150,7 @@ func TestNotifyRequest(t *testing.T) {
 func TestNotifyResolvedTemplatesAndSize(t *testing.T) {
 	title, _ := alerts.ParseTemplate("{{status}} {{check}}: {{error}}")
 	text, _ := alerts.ParseTemplate("**{{check}}**: {{summary}}")
-	h, n, _ := setup(t, http.StatusOK, teams.Config{Title: title, Text: text})
+	h, n, _ := setup(t, alertstest.Answer{Status: http.StatusOK}, teams.Config{Title: title, Text: text})
 	notif := notification()
 	notif.Status = alerts.StatusResolved
 	notif.Alerts[0].Summary = strings.Repeat("字", 20000)
@@ -195,7 +158,7 @@ func TestNotifyResolvedTemplatesAndSize(t *testing.T) {
 	if err := n.Notify(t.Context(), notif); err != nil {
 		t.Fatal(err)
 	}
-	_, body := h.last(t)
+	body := h.Last(t).Body
 	c := decode(t, body)
 	if c.Body[0].Color != "Good" || c.Body[0].Text != "RESOLVED api: "+hostileEscaped {
 		t.Errorf("heading %+v", c.Body[0])
@@ -239,19 +202,11 @@ func TestNotifyClassifies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, n, logs := setup(t, tt.status, teams.Config{})
-			h.retryAfter = tt.retryAfter
+			a := alertstest.Answer{Status: tt.status, Header: map[string]string{"Retry-After": tt.retryAfter}}
+			_, n, logs := setup(t, a, teams.Config{})
 			err := n.Notify(t.Context(), notification())
-			if (err == nil) != tt.ok || alerts.IsPermanent(err) != tt.permanent || alerts.RetryDelay(err) != tt.delay {
-				t.Fatalf("err %v, permanent %v, delay %v", err, alerts.IsPermanent(err), alerts.RetryDelay(err))
-			}
-			out := logs.String()
-			if err != nil {
-				out += err.Error()
-			}
-			if strings.Contains(out, "url-sig") || strings.Contains(out, "workflows") {
-				t.Errorf("the webhook URL leaked: %s", out)
-			}
+			alertstest.CheckOutcome(t, err, tt.ok, tt.permanent, tt.delay)
+			alertstest.NoSecrets(t, fmt.Sprint(err)+logs.String(), "url-sig", "workflows")
 		})
 	}
 }
@@ -270,32 +225,18 @@ func TestValidate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.c.Validate()
-			if got := fmt.Sprint(err); (err == nil) != (tt.want == "") || err != nil && got != tt.want {
-				t.Fatalf("err %q, want %q", got, tt.want)
-			}
-			if err != nil && strings.Contains(err.Error(), "url-sig") {
-				t.Errorf("secret in %v", err)
-			}
+			alertstest.CheckErrorText(t, err, tt.want)
+			alertstest.NoSecrets(t, fmt.Sprint(err), "url-sig")
 			if _, nerr := teams.New(tt.c, teams.Options{}); (nerr == nil) != (tt.want == "") {
 				t.Errorf("New: %v", nerr)
 			}
 		})
 	}
-	c := teams.Config{URL: "https://example.org" + path + "?" + query}
-	if s := fmt.Sprintf("%v %+v %#v", c, c, c); strings.Contains(s, "url-sig") {
-		t.Errorf("config prints its URL: %s", s)
-	}
+	alertstest.NoSecrets(t, alertstest.Printed(teams.Config{URL: "https://example.org" + path + "?" + query}), "url-sig")
 }
 
 func TestSendResolved(t *testing.T) {
-	no := false
-	for _, tt := range []struct {
-		v    *bool
-		want bool
-	}{{nil, true}, {&no, false}} {
-		n, err := teams.New(teams.Config{URL: "https://example.org/x", SendResolved: tt.v}, teams.Options{})
-		if err != nil || n.SendResolved() != tt.want {
-			t.Errorf("send_resolved %v: %v %v", tt.v, n.SendResolved(), err)
-		}
-	}
+	alertstest.CheckSendResolved(t, func(v *bool) (*teams.Notifier, error) {
+		return teams.New(teams.Config{URL: "https://example.org/x", SendResolved: v}, teams.Options{})
+	})
 }

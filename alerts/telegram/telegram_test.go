@@ -4,15 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf16"
@@ -20,6 +16,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/vantageprobe/vantage/alerts"
+	"github.com/vantageprobe/vantage/alerts/alertstest"
 	"github.com/vantageprobe/vantage/alerts/telegram"
 	"github.com/vantageprobe/vantage/config"
 )
@@ -29,62 +26,14 @@ const (
 	hostile = `<b>x</b> & <script>alert(1)</script>`
 )
 
-type answer struct {
-	status int
-	body   string
-	reset  bool
-}
-
-type request struct {
-	method, path, contentType string
-	body                      []byte
-}
-
-// fakeBotAPI records requests and plays answers in order (the last one
-// repeats; none: 200 ok).
-type fakeBotAPI struct {
-	mu      sync.Mutex
-	reqs    []request
-	answers []answer
-	url     string
-}
-
-func newFake(t *testing.T, answers ...answer) *fakeBotAPI {
-	f := &fakeBotAPI{answers: answers}
-	srv := httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(srv.Close)
-	f.url = srv.URL
-	return f
-}
-
-func (f *fakeBotAPI) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	f.mu.Lock()
-	f.reqs = append(f.reqs, request{r.Method, r.URL.Path, r.Header.Get("Content-Type"), body})
-	a := answer{status: 200, body: `{"ok":true,"result":{"message_id":7}}`}
-	if len(f.answers) > 0 {
-		a = f.answers[0]
-		if len(f.answers) > 1 {
-			f.answers = f.answers[1:]
-		}
+// newFake starts a fake Bot API that plays answers (none: 200 and a sent
+// message).
+func newFake(t *testing.T, answers ...alertstest.Answer) *alertstest.Server {
+	t.Helper()
+	if len(answers) == 0 {
+		answers = []alertstest.Answer{{Status: http.StatusOK, Body: `{"ok":true,"result":{"message_id":7}}`}}
 	}
-	f.mu.Unlock()
-	if a.reset {
-		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-			conn.(*net.TCPConn).SetLinger(0)
-			conn.Close()
-		}
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(a.status)
-	_, _ = io.WriteString(w, a.body)
-}
-
-func (f *fakeBotAPI) requests() []request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]request(nil), f.reqs...)
+	return alertstest.NewServer(t, answers...)
 }
 
 type message struct {
@@ -104,14 +53,14 @@ var allowed = []string{"a", "b", "blockquote", "code", "del", "em", "i", "ins", 
 // check decodes a sendMessage call and checks its text as Telegram would:
 // known tags only, balanced, at most 4096 characters. It returns the
 // message and the text as a reader sees it.
-func check(t *testing.T, r request) (message, string) {
+func check(t *testing.T, r alertstest.Request) (message, string) {
 	t.Helper()
-	if r.method != http.MethodPost || r.path != "/bot"+token+"/sendMessage" || r.contentType != "application/json" {
-		t.Errorf("request %s %s (%s)", r.method, r.path, r.contentType)
+	if r.Method != http.MethodPost || r.URL.Path != "/bot"+token+"/sendMessage" || r.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("request %s %s (%s)", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
 	}
 	var m message
-	if err := json.Unmarshal(r.body, &m); err != nil {
-		t.Fatalf("body: %v\n%s", err, r.body)
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("body: %v\n%s", err, r.Body)
 	}
 	if m.ParseMode != "HTML" {
 		t.Errorf("parse_mode %q", m.ParseMode)
@@ -168,11 +117,7 @@ func newNotifier(t *testing.T, c telegram.Config, logs io.Writer) *telegram.Noti
 	if c.ChatID == "" {
 		c.ChatID = "-1001234567890"
 	}
-	o := telegram.Options{}
-	if logs != nil {
-		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	n, err := telegram.New(c, o)
+	n, err := telegram.New(c, telegram.Options{Logger: alertstest.Logger(logs)})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -183,14 +128,14 @@ func newNotifier(t *testing.T, c telegram.Config, logs io.Writer) *telegram.Noti
 // link previews off.
 func TestDefaultMessage(t *testing.T) {
 	tg := newFake(t)
-	n := newNotifier(t, telegram.Config{APIURL: tg.url}, nil)
+	n := newNotifier(t, telegram.Config{APIURL: tg.URL}, nil)
 	if !n.SendResolved() {
 		t.Error("send_resolved must default to true")
 	}
 	if err := n.Notify(t.Context(), firing()); err != nil {
 		t.Fatal(err)
 	}
-	m, visible := check(t, tg.requests()[0])
+	m, visible := check(t, tg.Requests()[0])
 	wantText := "<b>[FIRING] api-down: web, api</b>\n" +
 		"• api is down: &lt;b&gt;x&lt;/b&gt; &amp; &lt;script&gt;alert(1)&lt;/script&gt;" +
 		` (<a href="https://vantage.example.org/checks/api?a=1&amp;b=&quot;2&quot;">check</a>)` + "\n" +
@@ -219,7 +164,7 @@ func TestTemplateAndChannel(t *testing.T) {
 	}
 	preview := false
 	n := newNotifier(t, telegram.Config{
-		APIURL: tg.url, ChatID: "@vantage_alerts", MessageThreadID: 42, Message: tmpl,
+		APIURL: tg.URL, ChatID: "@vantage_alerts", MessageThreadID: 42, Message: tmpl,
 		DisableWebPagePreview: &preview, DisableNotification: true,
 	}, nil)
 	notif := firing()
@@ -227,7 +172,7 @@ func TestTemplateAndChannel(t *testing.T) {
 	if err := n.Notify(t.Context(), notif); err != nil {
 		t.Fatal(err)
 	}
-	m, visible := check(t, tg.requests()[0])
+	m, visible := check(t, tg.Requests()[0])
 	if string(m.ChatID) != `"@vantage_alerts"` || m.MessageThreadID != 42 || !m.DisableNotification || m.DisableWebPagePreview || m.LinkPreviewOptions != nil {
 		t.Errorf("options %+v", m)
 	}
@@ -244,7 +189,7 @@ func TestTemplateAndChannel(t *testing.T) {
 func TestLongMessageCut(t *testing.T) {
 	tg := newFake(t)
 	var logs bytes.Buffer
-	n := newNotifier(t, telegram.Config{APIURL: tg.url}, &logs)
+	n := newNotifier(t, telegram.Config{APIURL: tg.URL}, &logs)
 	notif := firing()
 	for i := range 200 {
 		notif.Alerts = append(notif.Alerts, alerts.Alert{Status: alerts.StatusFiring, Check: "c", URL: "https://x.example/c",
@@ -253,7 +198,7 @@ func TestLongMessageCut(t *testing.T) {
 	if err := n.Notify(t.Context(), notif); err != nil {
 		t.Fatal(err)
 	}
-	m, visible := check(t, tg.requests()[0])
+	m, visible := check(t, tg.Requests()[0])
 	if n := len(utf16.Encode([]rune(visible))); n < 4000 || !strings.HasSuffix(visible, "…") {
 		t.Errorf("visible text has %d characters, ends %q", n, visible[len(visible)-10:])
 	}
@@ -270,30 +215,28 @@ func TestLongMessageCut(t *testing.T) {
 func TestAnswers(t *testing.T) {
 	tests := []struct {
 		name      string
-		answer    answer
+		answer    alertstest.Answer
 		ok        bool
 		permanent bool
 		delay     time.Duration
 		mention   string
 	}{
-		{"200", answer{status: 200, body: `{"ok":true,"result":{}}`}, true, false, 0, ""},
-		{"200 not ok", answer{status: 200, body: `{"ok":false,"description":"odd"}`}, false, true, 0, "odd"},
-		{"400 chat not found", answer{status: 400, body: `{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}`}, false, true, 0, "chat not found"},
-		{"400 migrated", answer{status: 400, body: `{"ok":false,"error_code":400,"description":"Bad Request: group chat was upgraded to a supergroup chat","parameters":{"migrate_to_chat_id":-1009876}}`}, false, true, 0, "set chat_id to it"},
-		{"401", answer{status: 401, body: `{"ok":false,"error_code":401,"description":"Unauthorized: bot` + token + `"}`}, false, true, 0, "Unauthorized"},
-		{"429", answer{status: 429, body: `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 17","parameters":{"retry_after":17}}`}, false, false, 17 * time.Second, "retry after"},
-		{"500", answer{status: 500, body: "bot" + token}, false, false, 0, "500"},
-		{"reset", answer{reset: true}, false, false, 0, "reset"},
+		{"200", alertstest.Answer{Status: 200, Body: `{"ok":true,"result":{}}`}, true, false, 0, ""},
+		{"200 not ok", alertstest.Answer{Status: 200, Body: `{"ok":false,"description":"odd"}`}, false, true, 0, "odd"},
+		{"400 chat not found", alertstest.Answer{Status: 400, Body: `{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}`}, false, true, 0, "chat not found"},
+		{"400 migrated", alertstest.Answer{Status: 400, Body: `{"ok":false,"error_code":400,"description":"Bad Request: group chat was upgraded to a supergroup chat","parameters":{"migrate_to_chat_id":-1009876}}`}, false, true, 0, "set chat_id to it"},
+		{"401", alertstest.Answer{Status: 401, Body: `{"ok":false,"error_code":401,"description":"Unauthorized: bot` + token + `"}`}, false, true, 0, "Unauthorized"},
+		{"429", alertstest.Answer{Status: 429, Body: `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 17","parameters":{"retry_after":17}}`}, false, false, 17 * time.Second, "retry after"},
+		{"500", alertstest.Answer{Status: 500, Body: "bot" + token}, false, false, 0, "500"},
+		{"reset", alertstest.Answer{Reset: true}, false, false, 0, "reset"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tg := newFake(t, tt.answer)
 			var logs bytes.Buffer
-			n := newNotifier(t, telegram.Config{APIURL: tg.url}, &logs)
+			n := newNotifier(t, telegram.Config{APIURL: tg.URL}, &logs)
 			err := n.Notify(t.Context(), firing())
-			if (err == nil) != tt.ok || alerts.IsPermanent(err) != tt.permanent || alerts.RetryDelay(err) != tt.delay {
-				t.Fatalf("err %v: permanent %v, delay %v", err, alerts.IsPermanent(err), alerts.RetryDelay(err))
-			}
+			alertstest.CheckOutcome(t, err, tt.ok, tt.permanent, tt.delay)
 			out := logs.String()
 			if err != nil {
 				out += err.Error()
@@ -301,9 +244,7 @@ func TestAnswers(t *testing.T) {
 					t.Errorf("error %q, want it to mention %q", err, tt.mention)
 				}
 			}
-			if strings.Contains(out, token) || strings.Contains(out, token[strings.Index(token, ":"):]) {
-				t.Errorf("the token shows: %s", out)
-			}
+			alertstest.NoSecrets(t, out, token, token[strings.Index(token, ":"):])
 		})
 	}
 }
@@ -332,18 +273,7 @@ func TestValidate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.c.Validate()
-			var got []string
-			if err != nil {
-				got = strings.Split(err.Error(), "\n")
-			}
-			if len(got) != len(tt.want) {
-				t.Fatalf("problems %q, want %d", got, len(tt.want))
-			}
-			for i, w := range tt.want {
-				if !strings.HasPrefix(got[i], w) {
-					t.Errorf("problem %q, want prefix %q", got[i], w)
-				}
-			}
+			alertstest.CheckProblems(t, err, tt.want...)
 		})
 	}
 }

@@ -3,22 +3,20 @@ package twilio_test
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/vantageprobe/vantage/alerts"
+	"github.com/vantageprobe/vantage/alerts/alertstest"
 	"github.com/vantageprobe/vantage/alerts/twilio"
 	"github.com/vantageprobe/vantage/config"
 )
@@ -37,68 +35,33 @@ const (
 
 var e164 = regexp.MustCompile(`^\+[1-9]\d{1,14}$`)
 
-type answer struct {
-	status int
-	body   string
-	header map[string]string
-	reset  bool
-}
-
 // message is one request as the fake Messages API decoded it.
 type message struct {
 	method, path, user, pass, contentType string
 	form                                  url.Values
 }
 
-// fakeTwilio records requests and plays answers in order (the last one
-// repeats; none: 201).
-type fakeTwilio struct {
-	mu      sync.Mutex
-	msgs    []message
-	answers []answer
-	url     string
+// fakeTwilio is a fake Messages API.
+type fakeTwilio struct{ *alertstest.Server }
+
+// newFake starts a fake Messages API that plays answers (none: 201 and a
+// queued message).
+func newFake(t *testing.T, answers ...alertstest.Answer) *fakeTwilio {
+	t.Helper()
+	if len(answers) == 0 {
+		answers = []alertstest.Answer{{Status: http.StatusCreated, Body: `{"sid":"SM0123","status":"queued","error_code":null}`}}
+	}
+	return &fakeTwilio{alertstest.NewServer(t, answers...)}
 }
 
-func newFake(t *testing.T, answers ...answer) *fakeTwilio {
-	f := &fakeTwilio{answers: answers}
-	srv := httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(srv.Close)
-	f.url = srv.URL
-	return f
-}
-
-func (f *fakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
-	user, pass, _ := r.BasicAuth()
-	_ = r.ParseForm()
-	f.mu.Lock()
-	f.msgs = append(f.msgs, message{r.Method, r.URL.Path, user, pass, r.Header.Get("Content-Type"), r.PostForm})
-	a := answer{status: http.StatusCreated, body: `{"sid":"SM0123","status":"queued","error_code":null}`}
-	if len(f.answers) > 0 {
-		a = f.answers[0]
-		if len(f.answers) > 1 {
-			f.answers = f.answers[1:]
-		}
-	}
-	f.mu.Unlock()
-	if a.reset {
-		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-			conn.(*net.TCPConn).SetLinger(0)
-			conn.Close()
-		}
-		return
-	}
-	for k, v := range a.header {
-		w.Header().Set(k, v)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(a.status)
-	_, _ = io.WriteString(w, a.body)
-}
-
+// messages decodes the requests received so far.
 func (f *fakeTwilio) messages() []message {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]message(nil), f.msgs...)
+	var out []message
+	for _, r := range f.Requests() {
+		user, pass, _ := r.BasicAuth()
+		out = append(out, message{r.Method, r.URL.Path, user, pass, r.Header.Get("Content-Type"), r.Form()})
+	}
+	return out
 }
 
 // check checks what the Messages API requires of every request.
@@ -142,16 +105,12 @@ func firing() alerts.Notification {
 }
 
 func base(f *fakeTwilio) twilio.Config {
-	return twilio.Config{AccountSID: accountSID, AuthToken: authToken, From: from, To: []string{alice, bob}, URL: f.url}
+	return twilio.Config{AccountSID: accountSID, AuthToken: authToken, From: from, To: []string{alice, bob}, URL: f.URL}
 }
 
 func newNotifier(t *testing.T, c twilio.Config, logs io.Writer) *twilio.Notifier {
 	t.Helper()
-	o := twilio.Options{}
-	if logs != nil {
-		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	n, err := twilio.New(c, o)
+	n, err := twilio.New(c, twilio.Options{Logger: alertstest.Logger(logs)})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -207,7 +166,7 @@ func TestAPIKeyAndMessagingService(t *testing.T) {
 	var logs bytes.Buffer
 	n := newNotifier(t, twilio.Config{
 		AccountSID: accountSID, APIKeySID: keySID, APIKeySecret: keySecret,
-		MessagingServiceSID: serviceSID, To: []string{alice}, URL: tw.url + "/", Message: tmpl,
+		MessagingServiceSID: serviceSID, To: []string{alice}, URL: tw.URL + "/", Message: tmpl,
 	}, &logs)
 	notif := firing()
 	notif.Alerts[0].Error = strings.Repeat("é", 500)
@@ -231,7 +190,7 @@ func TestAPIKeyAndMessagingService(t *testing.T) {
 // TestRetrySkipsDelivered: when one recipient fails, a retry of the same
 // notification texts only that one; a new notification texts everyone.
 func TestRetrySkipsDelivered(t *testing.T) {
-	tw := newFake(t, answer{status: 201, body: `{"sid":"SM1"}`}, answer{status: 503, body: `{"code":20500}`}, answer{status: 201})
+	tw := newFake(t, alertstest.Answer{Status: 201, Body: `{"sid":"SM1"}`}, alertstest.Answer{Status: 503, Body: `{"code":20500}`}, alertstest.Answer{Status: 201})
 	n := newNotifier(t, base(tw), nil)
 	notif := firing()
 	err := n.Notify(t.Context(), notif)
@@ -268,18 +227,18 @@ func TestRetrySkipsDelivered(t *testing.T) {
 func TestAnswers(t *testing.T) {
 	tests := []struct {
 		name      string
-		answer    answer
+		answer    alertstest.Answer
 		ok        bool
 		permanent bool
 		delay     time.Duration
 	}{
-		{"201", answer{status: 201, body: `{"sid":"SM1","status":"queued"}`}, true, false, 0},
-		{"400 invalid to", answer{status: 400, body: `{"code":21211,"message":"Invalid 'To' Phone Number","status":400}`}, false, true, 0},
-		{"401 auth", answer{status: 401, body: `{"code":20003,"message":"Authenticate ` + authToken + `","status":401}`}, false, true, 0},
-		{"20003 with 503", answer{status: 503, body: `{"code":20003,"message":"Authenticate"}`}, false, true, 0},
-		{"429", answer{status: 429, body: `{"code":20429,"message":"Too Many Requests"}`, header: map[string]string{"Retry-After": "5"}}, false, false, 5 * time.Second},
-		{"500", answer{status: 500, body: `{"code":20500}`}, false, false, 0},
-		{"reset", answer{reset: true}, false, false, 0},
+		{"201", alertstest.Answer{Status: 201, Body: `{"sid":"SM1","status":"queued"}`}, true, false, 0},
+		{"400 invalid to", alertstest.Answer{Status: 400, Body: `{"code":21211,"message":"Invalid 'To' Phone Number","status":400}`}, false, true, 0},
+		{"401 auth", alertstest.Answer{Status: 401, Body: `{"code":20003,"message":"Authenticate ` + authToken + `","status":401}`}, false, true, 0},
+		{"20003 with 503", alertstest.Answer{Status: 503, Body: `{"code":20003,"message":"Authenticate"}`}, false, true, 0},
+		{"429", alertstest.Answer{Status: 429, Body: `{"code":20429,"message":"Too Many Requests"}`, Header: map[string]string{"Retry-After": "5"}}, false, false, 5 * time.Second},
+		{"500", alertstest.Answer{Status: 500, Body: `{"code":20500}`}, false, false, 0},
+		{"reset", alertstest.Answer{Reset: true}, false, false, 0},
 	}
 	auth := base64.StdEncoding.EncodeToString([]byte(accountSID + ":" + authToken))
 	for _, tt := range tests {
@@ -290,9 +249,7 @@ func TestAnswers(t *testing.T) {
 			var logs bytes.Buffer
 			n := newNotifier(t, c, &logs)
 			err := n.Notify(t.Context(), firing())
-			if (err == nil) != tt.ok || alerts.IsPermanent(err) != tt.permanent || alerts.RetryDelay(err) != tt.delay {
-				t.Fatalf("err %v: permanent %v, delay %v", err, alerts.IsPermanent(err), alerts.RetryDelay(err))
-			}
+			alertstest.CheckOutcome(t, err, tt.ok, tt.permanent, tt.delay)
 			out := logs.String()
 			if err != nil {
 				out += err.Error()
@@ -300,11 +257,7 @@ func TestAnswers(t *testing.T) {
 					t.Errorf("error %q", err)
 				}
 			}
-			for _, s := range []string{authToken, auth, accountSID} {
-				if strings.Contains(out, s) {
-					t.Errorf("%q shows in %q", s, out)
-				}
-			}
+			alertstest.NoSecrets(t, out, authToken, auth, accountSID)
 		})
 	}
 }
@@ -312,13 +265,13 @@ func TestAnswers(t *testing.T) {
 // TestMixedFailures: a rejected number and an unavailable API make a
 // retryable error naming both.
 func TestMixedFailures(t *testing.T) {
-	tw := newFake(t, answer{status: 400, body: `{"code":21211}`}, answer{status: 500, body: `{"code":20500}`})
+	tw := newFake(t, alertstest.Answer{Status: 400, Body: `{"code":21211}`}, alertstest.Answer{Status: 500, Body: `{"code":20500}`})
 	n := newNotifier(t, base(tw), nil)
 	err := n.Notify(t.Context(), firing())
 	if err == nil || alerts.IsPermanent(err) || !strings.Contains(err.Error(), "21211") || !strings.Contains(err.Error(), "20500") {
 		t.Fatalf("err %v (permanent %v)", err, alerts.IsPermanent(err))
 	}
-	tw2 := newFake(t, answer{status: 400, body: `{"code":21211}`})
+	tw2 := newFake(t, alertstest.Answer{Status: 400, Body: `{"code":21211}`})
 	n2 := newNotifier(t, base(tw2), nil)
 	if err := n2.Notify(t.Context(), firing()); !alerts.IsPermanent(err) {
 		t.Fatalf("every number rejected: %v, want permanent", err)
@@ -347,21 +300,8 @@ func TestValidate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.c.Validate()
-			var got []string
-			if err != nil {
-				got = strings.Split(err.Error(), "\n")
-			}
-			if len(got) != len(tt.want) {
-				t.Fatalf("problems %q, want %d", got, len(tt.want))
-			}
-			for i, w := range tt.want {
-				if !strings.HasPrefix(got[i], w) {
-					t.Errorf("problem %q, want prefix %q", got[i], w)
-				}
-			}
-			if err != nil && (strings.Contains(err.Error(), authToken) || strings.Contains(err.Error(), keySecret)) {
-				t.Error("a problem shows a secret")
-			}
+			alertstest.CheckProblems(t, err, tt.want...)
+			alertstest.NoSecrets(t, fmt.Sprint(err), authToken, keySecret)
 		})
 	}
 }

@@ -2,19 +2,16 @@ package webhook_test
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/hmac"
 	"encoding/json"
-	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vantageprobe/vantage/alerts"
+	"github.com/vantageprobe/vantage/alerts/alertstest"
 	"github.com/vantageprobe/vantage/alerts/webhook"
 )
 
@@ -45,51 +42,16 @@ func notification() alerts.Notification {
 	}
 }
 
-// recorder is a webhook receiver that keeps every request and answers
-// with the scripted status (and Retry-After).
-type recorder struct {
-	mu         sync.Mutex
-	reqs       []*http.Request
-	bodies     [][]byte
-	status     int
-	retryAfter string
-}
-
-func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	body, _ := io.ReadAll(req.Body)
-	r.mu.Lock()
-	r.reqs, r.bodies = append(r.reqs, req), append(r.bodies, body)
-	status, ra := r.status, r.retryAfter
-	r.mu.Unlock()
-	if ra != "" {
-		w.Header().Set("Retry-After", ra)
-	}
-	w.WriteHeader(status)
-	fmt.Fprint(w, "answer")
-}
-
-func (r *recorder) last(t *testing.T) (*http.Request, []byte) {
+// start127 starts a webhook receiver on loopback that gives answer a,
+// with a body ("answer") unless a has one.
+func start127(t *testing.T, a alertstest.Answer) *alertstest.Server {
 	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.reqs) == 0 {
-		t.Fatal("no request received")
-	}
-	return r.reqs[len(r.reqs)-1], r.bodies[len(r.bodies)-1]
-}
-
-func start127(t *testing.T, status int) (*recorder, *httptest.Server) {
-	rec := &recorder{status: status}
-	srv := httptest.NewServer(rec)
-	t.Cleanup(srv.Close)
-	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {
-		t.Fatalf("not on loopback: %s", srv.URL)
-	}
-	return rec, srv
+	a.Body = cmp.Or(a.Body, "answer")
+	return alertstest.NewServer(t, a)
 }
 
 func TestNotifyRequest(t *testing.T) {
-	rec, srv := start127(t, http.StatusOK)
+	srv := start127(t, alertstest.Answer{Status: http.StatusOK})
 	now := time.Unix(1795000000, 0)
 	n, err := webhook.New(webhook.Config{
 		URL:        webhook.Secret(srv.URL + "/hook/url-token?k=url-key"),
@@ -103,7 +65,8 @@ func TestNotifyRequest(t *testing.T) {
 	if err := n.Notify(t.Context(), notification()); err != nil {
 		t.Fatal(err)
 	}
-	req, body := rec.last(t)
+	req := srv.Last(t)
+	body := req.Body
 	if req.Method != http.MethodPost || req.URL.Path != "/hook/url-token" || req.URL.Query().Get("k") != "url-key" {
 		t.Errorf("request %s %s", req.Method, req.URL)
 	}
@@ -179,7 +142,7 @@ func checkPayload(t *testing.T, body []byte) {
 }
 
 func TestNotifyEmptyMapsAndNoSignature(t *testing.T) {
-	rec, srv := start127(t, http.StatusNoContent)
+	srv := start127(t, alertstest.Answer{Status: http.StatusNoContent})
 	n, err := webhook.New(webhook.Config{URL: webhook.Secret(srv.URL)}, webhook.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -188,7 +151,8 @@ func TestNotifyEmptyMapsAndNoSignature(t *testing.T) {
 	if err := n.Notify(t.Context(), notif); err != nil {
 		t.Fatal(err)
 	}
-	req, body := rec.last(t)
+	req := srv.Last(t)
+	body := req.Body
 	for _, h := range []string{"X-Vantage-Signature", "X-Vantage-Timestamp", "Idempotency-Key"} {
 		if v, ok := req.Header[h]; ok {
 			t.Errorf("%s sent without a reason: %q", h, v)
@@ -216,28 +180,25 @@ func TestNotifyClassifies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec, srv := start127(t, tt.status)
-			rec.retryAfter = tt.retryAfter
+			srv := start127(t, alertstest.Answer{Status: tt.status, Header: map[string]string{"Retry-After": tt.retryAfter}})
 			var logs bytes.Buffer
 			n, err := webhook.New(webhook.Config{
 				URL:        webhook.Secret(srv.URL + "/hook/url-token"),
 				Headers:    map[string]webhook.Secret{"X-Token": "header-token"},
 				HMACSecret: "hmac-key",
-			}, webhook.Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+			}, webhook.Options{Logger: alertstest.Logger(&logs)})
 			if err != nil {
 				t.Fatal(err)
 			}
 			err = n.Notify(t.Context(), notification())
-			if err == nil || alerts.IsPermanent(err) != tt.permanent || alerts.RetryDelay(err) != tt.delay {
-				t.Fatalf("err %v, permanent %v, delay %v", err, alerts.IsPermanent(err), alerts.RetryDelay(err))
-			}
+			alertstest.CheckOutcome(t, err, false, tt.permanent, tt.delay)
 			noSecrets(t, err.Error()+logs.String())
 		})
 	}
 }
 
 func TestNotifyUnreachableIsRetryable(t *testing.T) {
-	_, srv := start127(t, http.StatusOK)
+	srv := start127(t, alertstest.Answer{Status: http.StatusOK})
 	url := srv.URL + "/hook/url-token"
 	srv.Close()
 	n, err := webhook.New(webhook.Config{URL: webhook.Secret(url), Timeout: time.Second}, webhook.Options{})
@@ -251,13 +212,10 @@ func TestNotifyUnreachableIsRetryable(t *testing.T) {
 	noSecrets(t, err.Error())
 }
 
+// noSecrets fails t if s shows any of the secrets of this file's configs.
 func noSecrets(t *testing.T, s string) {
 	t.Helper()
-	for _, secret := range []string{"url-token", "url-key", "header-token", "hmac-key"} {
-		if strings.Contains(s, secret) {
-			t.Errorf("secret %q leaked: %s", secret, s)
-		}
-	}
+	alertstest.NoSecrets(t, s, "url-token", "url-key", "header-token", "hmac-key")
 }
 
 func TestValidate(t *testing.T) {
@@ -308,24 +266,11 @@ func TestValidate(t *testing.T) {
 func TestConfigNeverPrintsSecrets(t *testing.T) {
 	c := webhook.Config{URL: "https://example.org/hook/url-token", HMACSecret: "hmac-key",
 		Headers: map[string]webhook.Secret{"Authorization": "header-token"}}
-	var logs bytes.Buffer
-	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", "config", c)
-	b, _ := json.Marshal(c)
-	noSecrets(t, fmt.Sprintf("%v %+v %#v %s", c, c, c, b)+logs.String())
+	noSecrets(t, alertstest.Printed(c))
 }
 
 func TestSendResolved(t *testing.T) {
-	no := false
-	for _, tt := range []struct {
-		v    *bool
-		want bool
-	}{{nil, true}, {&no, false}} {
-		n, err := webhook.New(webhook.Config{URL: "https://example.org", SendResolved: tt.v}, webhook.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n.SendResolved() != tt.want {
-			t.Errorf("send_resolved %v: got %v", tt.v, n.SendResolved())
-		}
-	}
+	alertstest.CheckSendResolved(t, func(v *bool) (*webhook.Notifier, error) {
+		return webhook.New(webhook.Config{URL: "https://example.org", SendResolved: v}, webhook.Options{})
+	})
 }
