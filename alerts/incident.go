@@ -203,12 +203,16 @@ func (i *Incident) Validate() error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	newest := i.Updates[len(i.Updates)-1] // sorted by validateUpdates
-	if i.Status != "" && i.Status != newest.Status {
-		return fmt.Errorf("status: %q, but the newest update (at %s) says %q: the status follows the updates (add one)",
-			string(i.Status), newest.At.Format(time.RFC3339), string(newest.Status))
-	}
+	declared := i.Status
 	i.derive()
+	if declared != "" && declared != i.Status {
+		// A status set without an update of its own (the timeline's last
+		// message may be older than the current status): it wins.
+		i.Status, i.ResolvedAt = declared, time.Time{}
+		if declared == IncidentResolved {
+			i.ResolvedAt = i.Updates[len(i.Updates)-1].At
+		}
+	}
 	if i.ID == "" {
 		i.ID = derivedIncidentID(i.Title, i.Updates[0].At)
 	}

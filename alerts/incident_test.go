@@ -408,8 +408,7 @@ func TestIncidentValidate(t *testing.T) {
 		}, "updates[1].at: required"},
 		{"update without status", func(i *alerts.Incident) { i.Updates[0].Status = "" },
 			"updates[0].status: required (investigating, identified, monitoring, resolved)"},
-		{"status is not the newest update's", func(i *alerts.Incident) { i.Status = alerts.IncidentIdentified },
-			`status: "identified", but the newest update (at 2026-11-20T10:00:00Z) says "investigating": the status follows the updates (add one)`},
+		{"status ahead of the newest update wins", func(i *alerts.Incident) { i.Status = alerts.IncidentIdentified }, ""},
 		{"unknown status", func(i *alerts.Incident) { i.Status = "down" },
 			`status: "down" is not an incident status (investigating, identified, monitoring, resolved)`},
 		{"unknown impact", func(i *alerts.Incident) { i.Impact = "high" }, `impact: "high" is not an impact (none, minor, major, critical)`},
@@ -671,5 +670,23 @@ func TestStoreMigratesV1(t *testing.T) {
 	sameIncident(t, mustIncident(t, st, inc.ID), inc)
 	if v := userVersion(t, path); v != 2 {
 		t.Errorf("user_version %d after reopening, want 2", v)
+	}
+}
+
+// TestIncidentDeclaredStatus: the issue's example — status identified over
+// an update that said investigating — keeps the declared status.
+func TestIncidentDeclaredStatus(t *testing.T) {
+	at := time.Date(2026, 11, 20, 10, 2, 0, 0, time.UTC)
+	inc := alerts.Incident{Title: "Elevated API errors", Status: alerts.IncidentIdentified, Impact: alerts.ImpactMajor,
+		Checks: []string{"api"}, Updates: []alerts.IncidentUpdate{{At: at, Status: alerts.IncidentInvestigating, Body: "We are looking into it."}}}
+	if err := inc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if inc.Status != alerts.IncidentIdentified || !inc.Open() || !inc.ResolvedAt.IsZero() {
+		t.Fatalf("%+v", inc)
+	}
+	inc.Status = alerts.IncidentResolved
+	if err := inc.Validate(); err != nil || inc.Open() || !inc.ResolvedAt.Equal(at) {
+		t.Fatalf("declared resolved: %v %+v", err, inc)
 	}
 }
