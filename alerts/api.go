@@ -106,3 +106,40 @@ func (e *Engine) ExpireSilence(ctx context.Context, id string) (bool, error) {
 	}
 	return ok, nil
 }
+
+// Maintenance returns every maintenance window: the config's and those
+// made through the API (with an id).
+func (e *Engine) Maintenance() []Maintenance {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append(slices.Clip(e.o.Maintenance), e.apiMaint...)
+}
+
+// AddMaintenance stores a window made through the API and returns it with
+// its id; its checks are muted while it is active.
+func (e *Engine) AddMaintenance(ctx context.Context, m Maintenance) (Maintenance, error) {
+	m, err := e.o.Store.CreateMaintenance(ctx, m)
+	if err != nil {
+		return Maintenance{}, err
+	}
+	e.mu.Lock()
+	e.apiMaint = append(e.apiMaint, m)
+	e.mu.Unlock()
+	return m, nil
+}
+
+// DeleteMaintenance removes a window made through the API.
+func (e *Engine) DeleteMaintenance(ctx context.Context, id string) error {
+	if err := e.o.Store.DeleteMaintenance(ctx, id); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.apiMaint = slices.DeleteFunc(e.apiMaint, func(m Maintenance) bool { return m.ID == id })
+	for _, g := range e.groups {
+		if g.nextFlush.IsZero() {
+			g.nextFlush = e.now()
+		}
+	}
+	return nil
+}

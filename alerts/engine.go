@@ -121,6 +121,7 @@ type Engine struct {
 	nlog      map[string]map[string]logEntry
 	flaps     map[string][]time.Time // fingerprint → recent firing starts
 	apiSilent []Silence
+	apiMaint  []Maintenance // windows made through the API
 	wake      map[string]chan struct{} // per receiver
 }
 
@@ -178,6 +179,9 @@ func (e *Engine) load(ctx context.Context) error {
 		return err
 	}
 	if e.apiSilent, err = e.o.Store.Silences(ctx, e.now()); err != nil {
+		return err
+	}
+	if e.apiMaint, err = e.o.Store.Maintenances(ctx); err != nil {
 		return err
 	}
 	now := e.now()

@@ -452,3 +452,27 @@ func TestDefaultsAndCheckOverrides(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIMaintenance: a window made through the API mutes its checks, also
+// after a restart; deleting it lets the held notification out.
+func TestAPIMaintenance(t *testing.T) {
+	f := newFixture(t, []alerts.Rule{downRule})
+	now := f.clock.now()
+	m, err := f.eng.AddMaintenance(t.Context(), alerts.Maintenance{Name: "db upgrade", Checks: []string{"api"}, Start: now.Add(-time.Minute), End: now.Add(time.Hour)})
+	if err != nil || m.ID == "" {
+		t.Fatalf("AddMaintenance: %v %+v", err, m)
+	}
+	f.open() // restart: the window is in the store
+	f.observe("api", "down", "eu", "us")
+	f.observe("api", "down", "eu", "us")
+	f.tick(time.Minute)
+	f.want("oncall", 0)
+	if len(f.eng.Maintenance()) != 1 {
+		t.Fatalf("maintenance after restart: %+v", f.eng.Maintenance())
+	}
+	if err := f.eng.DeleteMaintenance(t.Context(), m.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.tick(time.Second)
+	f.want("oncall", 1)
+}

@@ -245,7 +245,7 @@ func (e *Engine) muted(a *alertState, now time.Time) bool {
 	if e.flapping(a.Fingerprint, now) {
 		return true
 	}
-	for _, m := range e.o.Maintenance {
+	for _, m := range append(slices.Clip(e.o.Maintenance), e.apiMaint...) {
 		if m.Covers(a.Check) && m.ActiveAt(now) {
 			return true
 		}
