@@ -69,6 +69,22 @@ func (c *Config) validateAlerting(pos Positions) []Problem {
 	for i := range c.Silences {
 		component(fmt.Sprintf("silences[%d]", i), c.Silences[i].Validate())
 	}
+	ids := map[string]int{}
+	for i := range c.Incidents {
+		path := fmt.Sprintf("incidents[%d]", i)
+		inc := &c.Incidents[i]
+		component(path, inc.Validate())
+		if j, dup := ids[inc.ID]; dup && inc.ID != "" {
+			at(path+".id", "%q is already the id of incidents[%d]", inc.ID, j)
+		} else {
+			ids[inc.ID] = i
+		}
+		for j, name := range inc.Checks {
+			if _, ok := checks[name]; !ok {
+				at(fmt.Sprintf("%s.checks[%d]", path, j), "no check is named %q", name)
+			}
+		}
+	}
 	for i := range c.Maintenance {
 		path := fmt.Sprintf("maintenance[%d]", i)
 		m := &c.Maintenance[i]

@@ -48,10 +48,12 @@ type Config struct {
 	Notifiers []Notifier `yaml:"notifiers"`
 	// Alerts are the alert rules (AlertDefaults fills what they leave
 	// out); Silences and Maintenance mute them.
-	Alerts        []alerts.Rule        `yaml:"alerts"`
-	AlertDefaults alerts.Defaults      `yaml:"alert_defaults"`
-	Silences      []alerts.Silence     `yaml:"silences"`
-	Maintenance   []alerts.Maintenance `yaml:"maintenance"`
+	Alerts        []alerts.Rule    `yaml:"alerts"`
+	AlertDefaults alerts.Defaults  `yaml:"alert_defaults"`
+	Silences      []alerts.Silence `yaml:"silences"`
+	// Incidents are declared incidents (more come through the admin API).
+	Incidents   []alerts.Incident    `yaml:"incidents"`
+	Maintenance []alerts.Maintenance `yaml:"maintenance"`
 }
 
 // LocalRegion is the server's own vantage point; it is always present.
@@ -72,6 +74,9 @@ type Server struct {
 	AdminListen string `yaml:"admin_listen"`
 	// ExternalURL is the server's public URL, for links in notifications.
 	ExternalURL string `yaml:"external_url"`
+	// AdminToken, when set, is required as a bearer token on every admin
+	// route (admin_token_file reads it from a file).
+	AdminToken probes.Secret `yaml:"admin_token"`
 }
 
 // Browser configures the shared Chromium of the browser checks. It comes

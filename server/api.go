@@ -35,6 +35,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/alerts", s.listAlerts)
 	mux.HandleFunc("GET /api/v1/silences", s.listSilences)
 	mux.HandleFunc("GET /api/v1/slo", s.listSLOs)
+	mux.HandleFunc("GET /api/v1/incidents", s.listIncidents)
+	mux.HandleFunc("GET /api/v1/incidents/{id}", s.getIncident)
+	mux.HandleFunc("GET /api/v1/maintenance", s.listMaintenance)
 	mux.HandleFunc("GET /{$}", s.overview)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API route %s %s", r.Method, r.URL.Path))
@@ -42,7 +45,8 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-// AdminHandler serves the admin routes (POST /-/reload).
+// AdminHandler serves the admin routes: reload, silences, incidents and
+// maintenance. With server.admin_token set, each needs it as a bearer token.
 func (s *Server) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, r *http.Request) {
@@ -55,7 +59,25 @@ func (s *Server) AdminHandler() http.Handler {
 	mux.HandleFunc("GET /api/v1/silences", s.listSilences)
 	mux.HandleFunc("POST /api/v1/silences", s.addSilence)
 	mux.HandleFunc("DELETE /api/v1/silences/{id}", s.deleteSilence)
-	return mux
+	mux.HandleFunc("GET /api/v1/incidents", s.listIncidents)
+	mux.HandleFunc("GET /api/v1/incidents/{id}", s.getIncident)
+	mux.HandleFunc("POST /api/v1/incidents", s.createIncident)
+	mux.HandleFunc("PATCH /api/v1/incidents/{id}", s.patchIncident)
+	mux.HandleFunc("POST /api/v1/incidents/{id}/updates", s.addIncidentUpdate)
+	mux.HandleFunc("DELETE /api/v1/incidents/{id}", s.deleteIncident)
+	mux.HandleFunc("GET /api/v1/maintenance", s.listMaintenance)
+	mux.HandleFunc("POST /api/v1/maintenance", s.createMaintenance)
+	mux.HandleFunc("DELETE /api/v1/maintenance/{id}", s.deleteMaintenance)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if want := s.checks.Load().cfg.Server.AdminToken; want != "" {
+			if tok, ok := bearerToken(r); !ok || !secretEqual(tok, want.Reveal()) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="vantage admin"`)
+				writeError(w, http.StatusUnauthorized, errors.New("admin token required"))
+				return
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // checkJSON is a check in the API.

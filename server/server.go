@@ -146,6 +146,9 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		err = s.apply(cfg)
 	}
 	if err == nil {
+		err = s.alertStore.SyncConfigIncidents(ctx, cfg.Incidents)
+	}
+	if err == nil {
 		s.firstAlert, err = s.newEngine(ctx, cfg, true)
 	}
 	if err != nil {
@@ -233,6 +236,10 @@ func (s *Server) Reload(ctx context.Context) error {
 	if !reflect.DeepEqual(cfg.Tracing, old.Tracing) {
 		s.replaceTracer(ctx, cfg.Tracing)
 	}
+	if err := s.alertStore.SyncConfigIncidents(ctx, cfg.Incidents); err != nil {
+		return fmt.Errorf("config applied but incidents unchanged: %w", err)
+	}
+	s.incidentsChanged()
 	if s.runCtx != nil && alertingChanged(old, cfg) {
 		eng, err := s.newEngine(ctx, cfg, true)
 		if err != nil {
