@@ -8,7 +8,7 @@ GO        ?= go
 PKGS      := ./...
 FUZZTIME  ?= 30s
 
-.PHONY: all build test deps fmt-check vet test-race bench fuzz
+.PHONY: all build test deps fmt-check vet test-race bench fuzz templ templ-check
 
 all: build
 
@@ -57,7 +57,30 @@ vet:
 test-race:
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 
-test: deps fmt-check vet test-race
+# templ generates the *_templ.go files from the *.templ files; they are
+# committed. templ-check regenerates them in a temporary directory and
+# fails when a committed one differs (stale: run make templ).
+TEMPL ?= $(GO) run github.com/a-h/templ/cmd/templ@v0.3.960
+
+templ:
+	$(TEMPL) generate -path statuspage
+
+templ-check:
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	for d in $$(find . -name '*.templ' -not -path './.git/*' -exec dirname {} \; | sort -u); do \
+		mkdir -p "$$tmp/$$d" && cp "$$d"/*.templ "$$tmp/$$d/" || exit 1; \
+		$(TEMPL) generate -path "$$tmp/$$d" >/dev/null 2>&1 || { $(TEMPL) generate -path "$$tmp/$$d"; exit 1; }; \
+	done; \
+	stale=0; \
+	for g in $$(cd "$$tmp" && find . -name '*_templ.go'); do \
+		cmp -s "$$tmp/$$g" "$$g" || { echo "stale or missing: $$g (run make templ)"; stale=1; }; \
+	done; \
+	for g in $$(find . -name '*_templ.go' -not -path './.git/*'); do \
+		[ -f "$$tmp/$$g" ] || { echo "no .templ file for $$g"; stale=1; }; \
+	done; \
+	exit $$stale
+
+test: deps fmt-check templ-check vet test-race
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./probes/
