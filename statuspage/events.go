@@ -45,6 +45,7 @@ func publicIncidents(vis visibility, in []Incident, from, now time.Time) []pubIn
 		if inc.Impact == "" {
 			inc.Impact = ImpactNone
 		}
+		inc.Status = inc.current()
 		p := pubIncident{Incident: inc, id: inc.Key(), checks: checks,
 			created: inc.CreatedAt(), updated: inc.UpdatedAt(), ended: inc.ResolvedAt()}
 		if seen[p.id] || (!p.open() && !p.overlaps(from, now.Add(time.Nanosecond))) {

@@ -223,7 +223,8 @@ func (p *Page) renderRSS(_ context.Context, s *snapshot) (*response, error) {
 		desc = "Incidents and maintenance of " + p.title
 	}
 	f := rssFeed{Version: "2.0", AtomNS: "http://www.w3.org/2005/Atom", Channel: rssChannel{
-		Title: p.title, Link: p.absURL("/"), Description: desc,
+		// Readers render RSS descriptions as HTML: escape it like the items'.
+		Title: p.title, Link: p.absURL("/"), Description: html.EscapeString(desc),
 		LastBuildDate: feedUpdated(s, items).UTC().Format(time.RFC1123Z), TTL: 1,
 		Self: rssSelf{Href: p.absURL("/feed.rss"), Rel: "self", Type: "application/rss+xml"},
 	}}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vantageprobe/vantage/results"
 )
@@ -88,7 +89,7 @@ type Incident struct {
 	// the creation time (see Key).
 	ID     string         `yaml:"id"`
 	Title  string         `yaml:"title"`
-	Status IncidentStatus `yaml:"status"`
+	Status IncidentStatus `yaml:"status"` // default: the newest update's
 	Impact Impact         `yaml:"impact"` // default none
 	// Checks are the affected checks; only public ones are ever shown.
 	// An incident that names checks, none of them public, is not public.
@@ -150,8 +151,20 @@ func (i *Impact) UnmarshalText(b []byte) error {
 	return fmt.Errorf("%q is not an impact (none, minor, major, critical)", b)
 }
 
-// maxIncidentID bounds an incident id (it is a URL path segment).
-const maxIncidentID = 64
+// Limits of an incident.
+const (
+	maxIncidentID = 64 // it is a URL path segment
+	maxTitle      = 200
+	maxBody       = 10000
+)
+
+// current is Status, or the newest update's status when Status is empty.
+func (in Incident) current() IncidentStatus {
+	if in.Status == "" && len(in.Updates) > 0 {
+		return in.Updates[len(in.Updates)-1].Status
+	}
+	return in.Status
+}
 
 // Validate checks an incident; every problem starts with its field.
 func (in Incident) Validate() error {
@@ -161,10 +174,15 @@ func (in Incident) Validate() error {
 		add("title: required")
 	}
 	if in.ID != "" && !validID(in.ID) {
-		add("id: %q must be 1-%d letters, digits, '-' or '_'", in.ID, maxIncidentID)
+		add("id: %q must be 1-%d letters, digits, '-', '_' or '.'", in.ID, maxIncidentID)
 	}
-	if err := (&in.Status).UnmarshalText([]byte(in.Status)); err != nil {
-		add("status: %v", err)
+	if utf8.RuneCountInString(in.Title) > maxTitle || strings.ContainsAny(in.Title, "\r\n") {
+		add("title: one line of at most %d characters", maxTitle)
+	}
+	if in.Status != "" || len(in.Updates) == 0 { // empty is the newest update's
+		if err := (&in.Status).UnmarshalText([]byte(in.Status)); err != nil {
+			add("status: %v", err)
+		}
 	}
 	if in.Impact != "" { // empty is none
 		if err := (&in.Impact).UnmarshalText([]byte(in.Impact)); err != nil {
@@ -186,21 +204,24 @@ func (in Incident) Validate() error {
 		}
 		if strings.TrimSpace(u.Body) == "" {
 			add("updates[%d].body: required", i)
+		} else if utf8.RuneCountInString(u.Body) > maxBody {
+			add("updates[%d].body: longer than %d characters", i, maxBody)
 		}
 	}
-	if !in.Resolved.IsZero() && in.Status != Resolved {
-		add("resolved: set, but status is %s", in.Status)
+	if !in.Resolved.IsZero() && in.current() != Resolved {
+		add("resolved: set, but status is %s", in.current())
 	}
 	return errors.Join(errs...)
 }
 
-// validID reports whether id is 1-64 of [A-Za-z0-9_-].
+// validID reports whether id is 1-64 of [A-Za-z0-9_.-], not all dots (a
+// path segment of "." or ".." would not reach the page).
 func validID(id string) bool {
-	if id == "" || len(id) > maxIncidentID {
+	if id == "" || len(id) > maxIncidentID || strings.Trim(id, ".") == "" {
 		return false
 	}
 	for _, c := range id {
-		ok := c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		ok := c == '-' || c == '_' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 		if !ok {
 			return false
 		}
@@ -227,7 +248,7 @@ func (in Incident) CreatedAt() time.Time {
 
 // ResolvedAt is when the incident was resolved (zero while it is open).
 func (in Incident) ResolvedAt() time.Time {
-	if in.Status != Resolved {
+	if in.current() != Resolved {
 		return time.Time{}
 	}
 	if !in.Resolved.IsZero() {
