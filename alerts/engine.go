@@ -121,7 +121,7 @@ type Engine struct {
 	nlog      map[string]map[string]logEntry
 	flaps     map[string][]time.Time // fingerprint → recent firing starts
 	apiSilent []Silence
-	apiMaint  []Maintenance // windows made through the API
+	apiMaint  []Maintenance            // windows made through the API
 	wake      map[string]chan struct{} // per receiver
 }
 
