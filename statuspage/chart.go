@@ -10,10 +10,11 @@ import (
 )
 
 // Day bars are one SVG per component, 90 columns 3 units apart, each bar 2
-// units wide: a run of days that need no label of their own (green days
-// without incidents, days without data) is one dashed stroke
-// (stroke-dasharray 2 1 in the stylesheet) with one <title> naming its
-// dates; every other day is a stroke of its own with its own <title>. This
+// units wide, drawn as dashed strokes (stroke-dasharray 2 1 in the
+// stylesheet): one green stroke under every day from the first with data
+// to today, titled with its date range, and over it one stroke per run of
+// days without data and one per day that is not plain green (downtime,
+// degraded, maintenance or an incident), each with its own <title>. This
 // keeps 200 components × 90 days in a page of a few hundred kilobytes.
 const (
 	barPitch = 3
@@ -27,7 +28,8 @@ type dayInfo struct {
 	incidents []linkView
 }
 
-// plain reports whether the day can share a bar run with its neighbours.
+// plain reports whether the day needs no mark of its own: green without
+// incidents or maintenance, or (in a run) without data.
 func (d dayInfo) plain() bool {
 	c := barClass(d.uptime)
 	return len(d.incidents) == 0 && d.uptime.maintenance == 0 && (c == barOK || c == barNoData)
@@ -35,19 +37,14 @@ func (d dayInfo) plain() bool {
 
 // dayLabel is a day's tooltip and accessible text.
 func dayLabel(d dayInfo) string {
-	var b strings.Builder
-	b.WriteString(dateText(d.start))
-	b.WriteString(": ")
-	b.WriteString(dayText(d))
-	return b.String()
+	return dateText(d.start) + ": " + dayText(d)
 }
 
 // dayText describes a day without its date.
 func dayText(d dayInfo) string {
 	u := d.uptime
 	if u.measured <= 0 {
-		s := "no data"
-		return s + incidentsText(d.incidents)
+		return "no data" + incidentsText(d.incidents)
 	}
 	s := percent(1-u.down()/u.measured, u.down() > 0, false) + " uptime"
 	if down := u.down(); down > 0 {
@@ -76,32 +73,62 @@ func incidentsText(in []linkView) string {
 // dateText is "5 Jan 2026".
 func dateText(t time.Time) string { return t.Format("2 Jan 2006") }
 
-// buildBars returns the bar strokes of days (oldest first).
+// rangeText is a range of days as short as it reads: "5–9 Jan 2026",
+// "30 Jan – 2 Feb 2026", "30 Dec 2025 – 2 Jan 2026".
+func rangeText(a, b time.Time) string {
+	switch {
+	case a.Equal(b):
+		return dateText(a)
+	case a.Year() != b.Year():
+		return dateText(a) + " – " + dateText(b)
+	case a.Month() != b.Month():
+		return a.Format("2 Jan") + " – " + dateText(b)
+	}
+	return a.Format("2") + "–" + dateText(b)
+}
+
+// buildBars returns the strokes of days (oldest first): the green
+// background, then the marks over it.
 func buildBars(days []dayInfo) []barView {
+	first, last := -1, -1
+	marked := false
+	for i, d := range days {
+		if d.uptime.measured > 0 {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+		marked = marked || !d.plain()
+	}
 	var out []barView
-	for i := 0; i < len(days); {
-		j := i
-		if days[i].plain() {
-			for j+1 < len(days) && days[j+1].plain() && barClass(days[j+1].uptime) == barClass(days[i].uptime) {
+	if first >= 0 {
+		title := rangeText(days[first].start, days[last].start) + ": 100% uptime"
+		if marked {
+			title += " on the days not marked"
+		}
+		out = append(out, barView{Class: barOK, D: stroke(first, last), Title: title})
+	}
+	for i := 0; i < len(days); i++ {
+		c := barClass(days[i].uptime)
+		switch {
+		case days[i].plain() && c == barNoData:
+			j := i
+			for j+1 < len(days) && days[j+1].plain() && barClass(days[j+1].uptime) == barNoData {
 				j++
 			}
+			out = append(out, barView{Class: barNoData, D: stroke(i, j), Title: rangeText(days[i].start, days[j].start) + ": no data"})
+			i = j
+		case !days[i].plain():
+			out = append(out, barView{Class: c, D: stroke(i, i), Title: dayLabel(days[i])})
 		}
-		title := dayLabel(days[i])
-		if j > i {
-			title = dateText(days[i].start) + " – " + dateText(days[j].start) + ": " + dayText(days[i])
-			if days[i].uptime.measured > 0 {
-				title = dateText(days[i].start) + " – " + dateText(days[j].start) + ": 100.00% uptime"
-			}
-		}
-		length := (j-i+1)*barPitch - (barPitch - barWidth)
-		out = append(out, barView{
-			Class: barClass(days[i].uptime),
-			D:     "M" + strconv.Itoa(i*barPitch) + " 15h" + strconv.Itoa(length),
-			Title: title,
-		})
-		i = j + 1
 	}
 	return out
+}
+
+// stroke is the path of the bars of days i…j.
+func stroke(i, j int) string {
+	return "M" + strconv.Itoa(i*barPitch) + " 0h" + strconv.Itoa((j-i+1)*barPitch-(barPitch-barWidth))
 }
 
 // barsWidth is the viewBox width of the bars.
@@ -109,47 +136,61 @@ const barsWidth = historyDays*barPitch - (barPitch - barWidth)
 
 // chartSeries is one line pair (p50, p95) of the response-time chart.
 type chartSeries struct {
-	name  string // region, or "" when regions are merged
-	class string // CSS class of its lines
-	hours [chartHours]results.Histogram
+	name     string                       // region, or "" when regions are merged
+	class    string                       // CSS class of its lines
+	q        [2][chartHours]time.Duration // p50 and p95 of each hour; 0 = no data
+	p50, p95 bool                         // which lines to draw
 }
 
-// Chart geometry: x runs 0…23 (one unit per hour), y 0…40, stretched to
+// quantiles fills in the p50 and p95 of each hour.
+func (s *chartSeries) quantiles(hours *[chartHours]results.Histogram) {
+	for h := range hours {
+		s.q[0][h], s.q[1][h] = hours[h].Quantile(0.5), hours[h].Quantile(0.95)
+	}
+}
+
+// Chart geometry: x runs 0…23 (one unit per hour), y 0…24 (20 steps between
+// the pads: finer steps would mostly draw noise, in bytes), stretched to
 // the box by preserveAspectRatio="none" (lines keep their width with
 // vector-effect: non-scaling-stroke in the stylesheet).
 const (
-	chartHeight = 40
+	chartHeight = 24
 	chartPad    = 2
 )
 
 // buildChart draws the p50 (solid) and p95 (dashed) of each series.
 func buildChart(series []chartSeries) chartView {
-	var p [][2][chartHours]time.Duration
 	var top time.Duration
 	for _, s := range series {
-		var q [2][chartHours]time.Duration
-		for h := range s.hours {
-			q[0][h], q[1][h] = s.hours[h].Quantile(0.5), s.hours[h].Quantile(0.95)
-			top = max(top, q[1][h])
+		for h := range chartHours {
+			if s.p95 {
+				top = max(top, s.q[1][h])
+			}
+			if s.p50 {
+				top = max(top, s.q[0][h])
+			}
 		}
-		p = append(p, q)
 	}
 	if top == 0 {
 		return chartView{Empty: true, Label: "Response time, last 24 hours: no data"}
 	}
 	top = niceCeil(top)
 	cv := chartView{Max: msText(top)}
-	for i, s := range series {
-		cv.Lines = append(cv.Lines,
-			lineView{Class: s.class, D: linePath(p[i][0], top)},
-			lineView{Class: s.class + " p95", D: linePath(p[i][1], top)})
+	for _, s := range series {
+		if s.p50 {
+			cv.Lines = append(cv.Lines, lineView{Class: s.class, D: linePath(s.q[0], top)})
+		}
+		if s.p95 {
+			cv.Lines = append(cv.Lines, lineView{Class: s.class + " p95", D: linePath(s.q[1], top)})
+		}
 	}
 	return cv
 }
 
 // linePath is a path through the hourly values; hours without data break
-// the line, and a lone hour is a dot. Steps of the same slope are one
-// command ("h5" for five flat hours), which keeps flat lines short.
+// the line, and a lone hour is a dot. It is written short: flat runs as
+// "h5", runs of one slope as one step, and steps after an "l" without
+// repeating it ("l1 2 1-3").
 func linePath(v [chartHours]time.Duration, top time.Duration) string {
 	yOf := func(d time.Duration) int {
 		return chartHeight - chartPad - int(math.Round(float64(d)/float64(top)*(chartHeight-2*chartPad)))
@@ -168,16 +209,26 @@ func linePath(v [chartHours]time.Duration, top time.Duration) string {
 		if first == last {
 			b.WriteString("h0")
 		}
+		inL := false
 		for x := first + 1; x <= last; {
 			dy := yOf(v[x]) - yOf(v[x-1])
 			n := 1
 			for x+n <= last && yOf(v[x+n])-yOf(v[x+n-1]) == dy {
 				n++
 			}
-			if dy == 0 {
+			switch {
+			case dy == 0:
 				b.WriteString("h" + strconv.Itoa(n))
-			} else {
+				inL = false
+			case !inL:
 				b.WriteString("l" + strconv.Itoa(n) + " " + strconv.Itoa(n*dy))
+				inL = true
+			default: // an implicit "l": a space, unless the sign separates
+				b.WriteString(" " + strconv.Itoa(n))
+				if n*dy > 0 {
+					b.WriteString(" ")
+				}
+				b.WriteString(strconv.Itoa(n * dy))
 			}
 			x += n
 		}

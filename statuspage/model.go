@@ -36,6 +36,7 @@ type component struct {
 	pos     int
 	status  compStatus
 	view    componentView
+	days    []dayInfo              // oldest first; the component page's table is made from them
 	uptime  map[string]uptimeValue // badge windows: 24h, 7d, 30d, 90d
 	latency time.Duration          // p50 of the last 24 h, all regions; 0 = no data
 }
@@ -154,14 +155,12 @@ func (p *Page) component(s *snapshot, name string, st CheckState, known bool, no
 	}
 	days := p.days(s, name, st.Quorum, ser, now)
 	c.view = componentView{
-		Name: name, Anchor: anchor("c-", name), Href: p.href("/components/" + pathEscape(name)),
+		Name: name, Href: p.href("/components/" + pathEscape(name)),
 		Status: c.status.word(), Class: c.status.class(),
 	}
 	c.view.Bars = buildBars(days)
 	c.view.Uptime, c.view.BarsText = uptimeTexts(days)
-	for i := len(days) - 1; i >= 0; i-- {
-		c.view.Days = append(c.view.Days, p.dayView(days[i]))
-	}
+	c.days = days
 	for _, w := range []struct {
 		key  string
 		days int
@@ -182,6 +181,18 @@ func (p *Page) days(s *snapshot, name string, quorum int, ser []*series, now tim
 	today := results.Day.BucketStart(now)
 	out := make([]dayInfo, historyDays)
 	per := make([]counts, len(ser))
+	var incidents []pubIncident
+	for _, in := range s.incidents {
+		if in.affects(name) {
+			incidents = append(incidents, in)
+		}
+	}
+	var maint []pubMaintenance
+	for _, m := range s.maint {
+		if slices.Contains(m.checks, name) {
+			maint = append(maint, m)
+		}
+	}
 	for i := range out {
 		start := today.Add(time.Duration(i-(historyDays-1)) * day)
 		end := earlier(start.Add(day), now)
@@ -192,12 +203,12 @@ func (p *Page) days(s *snapshot, name string, quorum int, ser []*series, now tim
 			}
 		}
 		u := estimateDay(per, quorum, end.Sub(start).Minutes())
-		if u.measured > 0 {
-			u.maintenance = maintenanceMinutes(s.maint, name, start, end)
+		if u.measured > 0 && len(maint) > 0 {
+			u.maintenance = maintenanceMinutes(maint, name, start, end)
 		}
 		d := dayInfo{start: start, uptime: u}
-		for _, in := range s.incidents {
-			if in.affects(name) && in.overlaps(start, end) {
+		for _, in := range incidents {
+			if in.overlaps(start, end) {
 				d.incidents = append(d.incidents, linkView{Text: in.Title, Href: p.href("/incidents/" + in.id)})
 			}
 		}
@@ -210,43 +221,61 @@ func (p *Page) days(s *snapshot, name string, quorum int, ser []*series, now tim
 // the latency of a component from the hourly aggregates of its series.
 func (p *Page) hours(c *component, st CheckState, ser []*series, now time.Time, regionClass map[string]string) {
 	last := now.Truncate(time.Hour)
+	showRT, showRegions := p.cfg.Show.responseTimes(), p.cfg.Show.regions()
 	var all results.Histogram
-	var charts []chartSeries
-	merged := chartSeries{class: "l0"}
+	var mergedHours [chartHours]results.Histogram
+	var regions []chartSeries
 	per := make([]counts, 0, len(ser))
 	for i, r := range st.Regions {
-		var cs chartSeries
+		var hours [chartHours]results.Histogram
 		var day counts
 		var hist results.Histogram
 		if ser[i] != nil {
 			for h := range chartHours {
 				sl := ser[i].hour(last.Add(time.Duration(h-chartHours+1) * time.Hour))
-				cs.hours[h] = sl.hist
-				merged.hours[h].Merge(sl.hist)
+				hours[h] = sl.hist
+				mergedHours[h].Merge(sl.hist)
 				hist.Merge(sl.hist)
 				day.total, day.failed, day.degraded = day.total+sl.total, day.failed+sl.failed, day.degraded+sl.degraded
 			}
 		}
 		all.Merge(hist)
 		per = append(per, day)
-		if !p.cfg.Show.regions() {
+		if !showRegions {
 			continue
 		}
-		cs.name, cs.class = r.Region, regionClass[r.Region]
-		charts = append(charts, cs)
 		word, class := regionWord(r.State)
-		rv := regionView{Name: r.Region, Status: word, Class: class, Line: cs.class, Error: p.vis.errorText(r.Error)}
-		if p.cfg.Show.responseTimes() && hist.Count() > 0 {
-			rv.P50, rv.P95 = msText(hist.Quantile(0.5)), msText(hist.Quantile(0.95))
+		rv := regionView{Name: r.Region, Status: word, Class: class, Line: regionClass[r.Region], Error: p.vis.errorText(r.Error)}
+		if showRT {
+			cs := chartSeries{name: r.Region, class: rv.Line}
+			cs.quantiles(&hours)
+			regions = append(regions, cs)
+			if hist.Count() > 0 {
+				rv.P50, rv.P95 = msText(hist.Quantile(0.5)), msText(hist.Quantile(0.95))
+			}
 		}
 		c.view.Regions = append(c.view.Regions, rv)
 	}
-	if !p.cfg.Show.regions() {
-		charts = []chartSeries{merged}
-	}
-	if p.cfg.Show.responseTimes() {
-		c.view.Chart = buildChart(charts)
-		c.view.Chart.Label = chartLabel(c.view.Chart, c.view.Regions, all)
+	if showRT {
+		// The component's page draws p50 and p95 of every region; the
+		// index, to stay small, each region's p50 and the p95 of all.
+		merged := chartSeries{class: "l0", p50: true, p95: true}
+		merged.quantiles(&mergedHours)
+		detail, index := []chartSeries{merged}, []chartSeries{merged}
+		if len(regions) > 1 {
+			detail, index = nil, nil
+			for _, cs := range regions {
+				cs.p50, cs.p95 = true, true
+				detail = append(detail, cs)
+				cs.p95 = false
+				index = append(index, cs)
+			}
+			merged.class, merged.p50 = "all", false
+			index = append(index, merged)
+		}
+		c.view.Chart, c.view.DetailChart = buildChart(index), buildChart(detail)
+		c.view.Chart.Label = chartLabel(c.view.Chart, all)
+		c.view.DetailChart.Label = chartLabel(c.view.DetailChart, all)
 		c.latency = all.Quantile(0.5)
 	}
 	r, down, ok := uptimeRatio([]dayUptime{estimateDay(per, st.Quorum, chartHours*60)})
@@ -254,20 +283,16 @@ func (p *Page) hours(c *component, st CheckState, ser []*series, now time.Time, 
 }
 
 // chartLabel describes the chart in words.
-func chartLabel(cv chartView, regions []regionView, all results.Histogram) string {
+func chartLabel(cv chartView, all results.Histogram) string {
 	if cv.Empty {
 		return cv.Label
 	}
-	s := "Response time, last 24 hours"
+	// Per-region values are in the text next to the chart.
+	s := "Response time, 24 h"
 	if all.Count() > 0 {
 		s += ": p50 " + msText(all.Quantile(0.5)) + ", p95 " + msText(all.Quantile(0.95))
 	}
-	for _, r := range regions {
-		if r.P50 != "" {
-			s += "; " + r.Name + " p50 " + r.P50 + ", p95 " + r.P95
-		}
-	}
-	return s + ". Scale up to " + cv.Max + "."
+	return s
 }
 
 // uptimeTexts are the 90-day percentage and the bars' accessible summary.
@@ -285,16 +310,16 @@ func uptimeTexts(days []dayInfo) (pct, summary string) {
 		return "No data", "Uptime, last 90 days: no data."
 	}
 	pct = percent(r, down, false)
-	summary = "Uptime, last 90 days: " + pct + "."
+	summary = "90 days: " + pct + " uptime"
 	switch {
 	case len(bad) == 0:
-		summary += " No day with downtime or incidents."
-	case len(bad) <= 5:
+		summary += ", no downtime or incidents."
+	case len(bad) <= 2:
 		for _, b := range bad {
-			summary += " " + b + "."
+			summary += "; " + b
 		}
 	default:
-		summary += fmt.Sprintf(" %d days with downtime, incidents or maintenance; the component's page lists each day.", len(bad))
+		summary += fmt.Sprintf("; %d days with downtime, incidents or maintenance", len(bad))
 	}
 	return pct, summary
 }

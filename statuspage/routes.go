@@ -116,8 +116,12 @@ func (p *Page) renderComponent(ctx context.Context, s *snapshot, name string) (*
 	}
 	l := s.layout
 	l.Heading = c.name
+	cv := c.view
+	for i := len(c.days) - 1; i >= 0; i-- {
+		cv.Days = append(cv.Days, p.dayView(c.days[i]))
+	}
 	return renderHTML(ctx, s, componentPage(componentPageView{
-		Layout: l, Component: c.view, ShowRegions: p.cfg.Show.regions(),
+		Layout: l, Component: cv, ShowRegions: p.cfg.Show.regions(),
 		ShowResponse: p.cfg.Show.responseTimes(), UTCDays: p.loc.String() != "UTC",
 	}))
 }

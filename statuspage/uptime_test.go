@@ -118,8 +118,9 @@ func TestNinetyDayUptime(t *testing.T) {
 	}
 }
 
-// TestBuildBars: plain days share one stroke with a date range; other days
-// get their own, with uptime, downtime and incidents in the title.
+// TestBuildBars: a green stroke from the first day with data to today,
+// titled with its range; over it a stroke per run of days without data and
+// one per marked day, with uptime, downtime and incidents in its title.
 func TestBuildBars(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	days := make([]dayInfo, 90)
@@ -131,22 +132,36 @@ func TestBuildBars(t *testing.T) {
 	}
 	days[50].uptime.major = 11
 	days[60].incidents = []linkView{{Text: "Slow <b>logins</b>"}}
+	days[70].uptime = dayUptime{} // a gap
+	days[71].uptime = dayUptime{}
 	bars := buildBars(days)
 	var got []string
 	for _, b := range bars {
-		got = append(got, b.Class+" "+b.D)
+		got = append(got, b.Class+" "+b.D+" "+b.Title)
 	}
-	want := []string{"nd M0 15h29", "ok M30 15h119", "pa M150 15h2", "ok M153 15h26", "ok M180 15h2", "ok M183 15h86"}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Fatalf("bars\n%v\nwant\n%v", got, want)
+	want := []string{
+		"ok M30 0h239 11 Jan – 31 Mar 2026: 100% uptime on the days not marked",
+		"nd M0 0h29 1–10 Jan 2026: no data",
+		"pa M150 0h2 20 Feb 2026: 99.23% uptime, 11 min downtime",
+		"ok M180 0h2 2 Mar 2026: 100.00% uptime; incidents: Slow <b>logins</b>",
+		"nd M210 0h5 12–13 Mar 2026: no data",
 	}
-	if bars[0].Title != "1 Jan 2026 – 10 Jan 2026: no data" || bars[2].Title != "20 Feb 2026: 99.23% uptime, 11 min downtime" ||
-		bars[4].Title != "2 Mar 2026: 100.00% uptime; incidents: Slow <b>logins</b>" {
-		t.Errorf("titles: %q | %q | %q", bars[0].Title, bars[2].Title, bars[4].Title)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("bars\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	// The last bar ends at the right edge of the viewBox.
-	if end := 183 + 86; end != barsWidth {
+	// The background ends at the right edge of the viewBox.
+	if end := 30 + 239; end != barsWidth {
 		t.Errorf("bars end at %d, viewBox is %d wide", end, barsWidth)
+	}
+	// A clean history is one stroke without "not marked".
+	for i := range days {
+		days[i] = dayInfo{start: start.AddDate(0, 0, i), uptime: dayUptime{measured: 1440}}
+	}
+	if b := buildBars(days); len(b) != 1 || b[0].Title != "1 Jan – 31 Mar 2026: 100% uptime" {
+		t.Errorf("clean: %+v", b)
+	}
+	if b := buildBars(make([]dayInfo, 90)); len(b) != 1 || b[0].Class != barNoData {
+		t.Errorf("no data: %+v", b)
 	}
 }
 
@@ -157,12 +172,12 @@ func TestLinePath(t *testing.T) {
 	for i := range v {
 		v[i] = 50 * ms
 	}
-	if got := linePath(v, 100*ms); got != "M0 20h23" {
+	if got := linePath(v, 100*ms); got != "M0 12h23" {
 		t.Errorf("flat: %s", got)
 	}
 	v[5], v[6], v[7] = 0, 100*ms, 0
 	v[10], v[11] = 60*ms, 70*ms
-	if got, want := linePath(v, 100*ms), "M0 20h4M6 2h0M8 20h1l1 -4l1 -3l1 7h11"; got != want {
+	if got, want := linePath(v, 100*ms), "M0 12h4M6 2h0M8 12h1l2 -4 1 4h11"; got != want {
 		t.Errorf("gaps: %s, want %s", got, want)
 	}
 	if niceCeil(130*ms) != 200*ms || niceCeil(480*ms) != 500*ms || niceCeil(1001*ms) != 2000*ms || niceCeil(90*ms) != 100*ms {

@@ -17,15 +17,6 @@ func (p *Page) absURL(path string) string { return p.baseURL + p.prefix + path }
 // pathEscape escapes a check name or id for one path segment.
 func pathEscape(s string) string { return url.PathEscape(s) }
 
-// anchor is an element id for name: prefix+name when name is a plain
-// identifier, else prefix+a hash of it.
-func anchor(prefix, name string) string {
-	if validID(name) {
-		return prefix + name
-	}
-	return prefix + shortHash(name)
-}
-
 // timeView formats t for the page's time zone.
 func (p *Page) timeView(t time.Time) timeView {
 	if t.IsZero() {
@@ -91,9 +82,7 @@ func (p *Page) indexView(s *snapshot, now time.Time) indexView {
 		gv := groupView{Name: g.Name, ID: "g" + strconv.Itoa(i+1)}
 		for _, name := range p.vis.checks(g.Checks) {
 			if c := s.components[name]; c != nil && c.group == g.Name {
-				cv := c.view
-				cv.Days = nil
-				gv.Components = append(gv.Components, cv)
+				gv.Components = append(gv.Components, c.view)
 			}
 		}
 		if len(gv.Components) > 0 {

@@ -48,17 +48,17 @@ type groupView struct {
 }
 
 type componentView struct {
-	Name     string
-	Anchor   string
-	Href     string // the component's page
-	Status   string // word
-	Class    string // status class
-	Uptime   string // 90 days, "99.95%", or "No data"
-	Bars     []barView
-	BarsText string // accessible summary of the 90 days
-	Regions  []regionView
-	Chart    chartView
-	Days     []dayView // newest first; the component page only
+	Name        string
+	Href        string // the component's page
+	Status      string // word
+	Class       string // status class
+	Uptime      string // 90 days, "99.95%", or "No data"
+	Bars        []barView
+	BarsText    string // accessible summary of the 90 days
+	Regions     []regionView
+	Chart       chartView // on the index: each region's p50, the p95 of all
+	DetailChart chartView // on the component's page: p50 and p95 of each region
+	Days        []dayView // newest first; the component page only
 }
 
 type barView struct {
