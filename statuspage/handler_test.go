@@ -298,7 +298,9 @@ func TestPathPrefix(t *testing.T) {
 	if resp, _ := get(t, srv, "/status/static/"+between2(body, `/status/static/`, `"`)); resp.StatusCode != 200 {
 		t.Errorf("stylesheet under the prefix: %d", resp.StatusCode)
 	}
-	if _, err := statuspage.New(fixtureConfig(), src, statuspage.Options{PathPrefix: "status/"}); err == nil {
-		t.Error("a prefix without a leading slash was accepted")
+	for _, bad := range []string{"status", "/status/", "//evil.example", "/a?b"} {
+		if _, err := statuspage.New(fixtureConfig(), src, statuspage.Options{PathPrefix: bad}); err == nil {
+			t.Errorf("path prefix %q accepted", bad)
+		}
 	}
 }

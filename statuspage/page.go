@@ -86,8 +86,9 @@ func New(cfg Config, src Source, o Options) (*Page, error) {
 	if src == nil {
 		return nil, errors.New("status page: no source")
 	}
-	if o.PathPrefix != "" && (!strings.HasPrefix(o.PathPrefix, "/") || strings.HasSuffix(o.PathPrefix, "/")) {
-		return nil, fmt.Errorf("status page: path prefix %q must start with / and not end with one", o.PathPrefix)
+	if o.PathPrefix != "" && (!strings.HasPrefix(o.PathPrefix, "/") || strings.HasSuffix(o.PathPrefix, "/") ||
+		strings.Contains(o.PathPrefix, "//") || strings.ContainsAny(o.PathPrefix, "?#\\ \"'<>")) {
+		return nil, fmt.Errorf("status page: path prefix %q must be a path like /status (a leading /, no trailing one)", o.PathPrefix)
 	}
 	p := &Page{
 		cfg: cfg, src: src, log: o.Logger, now: o.Now, ttl: o.TTL, timeout: o.BuildTimeout,
