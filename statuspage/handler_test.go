@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -215,6 +217,39 @@ func TestCaching(t *testing.T) {
 	if f.src.stateReads.Load() != reads+1 {
 		t.Errorf("after the TTL: %d reads, want 1", f.src.stateReads.Load()-reads)
 	}
+
+	// Refresh reads now, and the next visitor is served what it read.
+	if err := f.page.Refresh(t.Context()); err != nil || f.src.stateReads.Load() != reads+2 {
+		t.Fatalf("Refresh: %v, %d reads", err, f.src.stateReads.Load()-reads)
+	}
+	get(t, f.srv, "/")
+	if f.src.stateReads.Load() != reads+2 {
+		t.Error("the request after Refresh read the source again")
+	}
+}
+
+// TestConcurrentRequests: visitors on every route while the page is
+// invalidated and the clock moves; every answer is complete (run with -race).
+func TestConcurrentRequests(t *testing.T) {
+	f := newFixture(t, fixtureConfig(), fixtureSource(fixtureNow), statuspage.Options{})
+	paths := []string{"/", "/history", "/feed.atom", "/api/v2/summary.json", "/badge/api/uptime.svg", "/components/api-eu"}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 25 {
+				path := paths[(w+i)%len(paths)]
+				resp, body := get(t, f.srv, path)
+				if resp.StatusCode != http.StatusOK || len(body) == 0 {
+					t.Errorf("GET %s: %d, %d bytes", path, resp.StatusCode, len(body))
+				}
+				if i%5 == 0 {
+					f.page.Invalidate()
+					f.clock.advance(7 * time.Second)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // getRaw requests path with Accept-Encoding ae and returns the raw body.
@@ -238,21 +273,45 @@ func getRaw(t *testing.T, f *fixture, path, ae string) (*http.Response, []byte) 
 func TestSourceFailure(t *testing.T) {
 	src := fixtureSource(fixtureNow)
 	src.fail = errSourceDown
-	f := newFixture(t, fixtureConfig(), src, statuspage.Options{})
-	resp, body := get(t, f.srv, "/")
-	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "temporarily unavailable") || strings.Contains(body, "source down") {
-		t.Fatalf("failing source, no page: %d\n%s", resp.StatusCode, body)
+	var logs syncBuffer
+	f := newFixture(t, fixtureConfig(), src, statuspage.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	for range 3 { // failing again and again: logged once
+		resp, body := get(t, f.srv, "/")
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "temporarily unavailable") || strings.Contains(body, "source down") {
+			t.Fatalf("failing source, no page: %d\n%s", resp.StatusCode, body)
+		}
+		f.clock.advance(2 * time.Second)
 	}
-	f.clock.advance(2 * time.Second)
+	if n := strings.Count(logs.String(), "status page source failed"); n != 1 || !strings.Contains(logs.String(), "source down") {
+		t.Errorf("failure logged %d times:\n%s", n, logs.String())
+	}
 	src.set(func(s *fakeSource) { s.fail = nil })
-	if resp, _ := get(t, f.srv, "/"); resp.StatusCode != http.StatusOK {
-		t.Fatalf("source back: %d", resp.StatusCode)
+	if resp, _ := get(t, f.srv, "/"); resp.StatusCode != http.StatusOK || !strings.Contains(logs.String(), "status page source recovered") {
+		t.Fatalf("source back: %d\n%s", resp.StatusCode, logs.String())
 	}
 	src.set(func(s *fakeSource) { s.fail = errSourceDown })
 	f.page.Invalidate()
 	if resp, body := get(t, f.srv, "/"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "Elevated API errors") {
 		t.Fatalf("failing source with a page: %d", resp.StatusCode)
 	}
+}
+
+// syncBuffer is a bytes.Buffer for a logger written from handlers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // TestHEADAndMethods: HEAD has the headers and no body; POST is refused.

@@ -187,10 +187,17 @@ func (p *Page) current(ctx context.Context) (*snapshot, error) {
 		return nil, errors.New("status page: source unavailable")
 	}
 	// The build outlives a visitor who leaves: the next one gets it.
+	failing := !p.failedAt.IsZero()
 	ns, err := p.rebuild(context.WithoutCancel(ctx))
+	switch {
+	case err != nil && !failing:
+		p.log.Error("status page source failed", "err", err)
+	case err == nil && failing:
+		p.log.Info("status page source recovered")
+	}
 	if err != nil {
 		if s != nil {
-			return s, nil // stale beats nothing; rebuild logged the failure
+			return s, nil // stale beats nothing
 		}
 		return nil, err
 	}
@@ -198,24 +205,17 @@ func (p *Page) current(ctx context.Context) (*snapshot, error) {
 }
 
 // rebuild reads the Source and stores a new snapshot; the caller holds the
-// build slot. It logs when reading starts or stops failing.
+// build slot. A failure is remembered in failedAt, so that requests do not
+// retry it more than once a second.
 func (p *Page) rebuild(ctx context.Context) (*snapshot, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	gen := p.gen.Load()
-	start := time.Now()
-	s, err := p.build(ctx, p.now(), gen)
+	s, err := p.build(ctx, p.now(), p.gen.Load())
 	if err != nil {
-		if p.failedAt.IsZero() {
-			p.log.Error("status page source failed", "err", err)
-		}
 		p.failedAt = p.now()
-		return nil, err
+		return nil, fmt.Errorf("status page: %w", err)
 	}
-	if !p.failedAt.IsZero() {
-		p.log.Info("status page source recovered", "duration", time.Since(start))
-		p.failedAt = time.Time{}
-	}
+	p.failedAt = time.Time{}
 	p.snap.Store(s)
 	return s, nil
 }
