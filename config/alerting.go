@@ -85,6 +85,16 @@ func (c *Config) validateAlerting(pos Positions) []Problem {
 			}
 		}
 	}
+	if sp := c.StatusPage; sp != nil {
+		component("status_page", sp.Validate())
+		for gi, g := range sp.Groups {
+			for j, name := range g.Checks {
+				if _, ok := checks[name]; !ok {
+					at(fmt.Sprintf("status_page.groups[%d].checks[%d]", gi, j), "no check is named %q", name)
+				}
+			}
+		}
+	}
 	for i := range c.Maintenance {
 		path := fmt.Sprintf("maintenance[%d]", i)
 		m := &c.Maintenance[i]

@@ -18,6 +18,7 @@ import (
 	"github.com/vantageprobe/vantage/alerts"
 	"github.com/vantageprobe/vantage/probes"
 	"github.com/vantageprobe/vantage/results"
+	"github.com/vantageprobe/vantage/statuspage"
 	"github.com/vantageprobe/vantage/tracing"
 )
 
@@ -54,6 +55,9 @@ type Config struct {
 	// Incidents are declared incidents (more come through the admin API).
 	Incidents   []alerts.Incident    `yaml:"incidents"`
 	Maintenance []alerts.Maintenance `yaml:"maintenance"`
+	// StatusPage is the public status page at / (none when nil: / is then
+	// the internal overview).
+	StatusPage *statuspage.Config `yaml:"status_page"`
 }
 
 // LocalRegion is the server's own vantage point; it is always present.

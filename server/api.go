@@ -38,7 +38,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/incidents", s.listIncidents)
 	mux.HandleFunc("GET /api/v1/incidents/{id}", s.getIncident)
 	mux.HandleFunc("GET /api/v1/maintenance", s.listMaintenance)
-	mux.HandleFunc("GET /{$}", s.overview)
+	// The public status page (status_page), or the internal overview at /.
+	for _, pattern := range []string{"/{$}", "/history", "/incidents/", "/components/", "/feed.atom", "/feed.rss",
+		"/api/v2/", "/badge/", "/static/"} {
+		mux.HandleFunc(pattern, s.statusPageHandler)
+	}
+	mux.HandleFunc("GET /overview", s.overview)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API route %s %s", r.Method, r.URL.Path))
 	})

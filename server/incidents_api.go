@@ -209,4 +209,4 @@ func (s *Server) knownChecks(names []string) error {
 
 // incidentsChanged tells the status page that incidents or maintenance
 // changed.
-func (s *Server) incidentsChanged() {}
+func (s *Server) incidentsChanged() { s.invalidatePage() }

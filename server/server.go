@@ -25,6 +25,7 @@ import (
 	"github.com/vantageprobe/vantage/results"
 	"github.com/vantageprobe/vantage/results/sqlite"
 	"github.com/vantageprobe/vantage/scheduler"
+	"github.com/vantageprobe/vantage/statuspage"
 	"github.com/vantageprobe/vantage/tracing"
 )
 
@@ -71,7 +72,8 @@ type Server struct {
 	alerting   atomic.Pointer[alerting]
 	firstAlert *alerts.Engine // built by New, started by Run
 	slos       sloCache
-	runCtx     context.Context // Run's, for engines started by a reload
+	page       atomic.Pointer[statuspage.Page] // nil without status_page
+	runCtx     context.Context                 // Run's, for engines started by a reload
 	// probeSlots caps the concurrent /probe requests (sized at start-up).
 	probeSlots chan struct{}
 	uptimes    uptimeCache
@@ -150,6 +152,12 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	}
 	if err == nil {
 		s.firstAlert, err = s.newEngine(ctx, cfg, true)
+	}
+	if err == nil {
+		var p *statuspage.Page
+		if p, err = s.newPage(cfg); p != nil {
+			s.page.Store(p)
+		}
 	}
 	if err != nil {
 		if s.sched != nil {
@@ -239,6 +247,16 @@ func (s *Server) Reload(ctx context.Context) error {
 	if err := s.alertStore.SyncConfigIncidents(ctx, cfg.Incidents); err != nil {
 		return fmt.Errorf("config applied but incidents unchanged: %w", err)
 	}
+	if !reflect.DeepEqual(old.StatusPage, cfg.StatusPage) {
+		p, err := s.newPage(cfg)
+		if err != nil {
+			return fmt.Errorf("config applied but the status page unchanged: %w", err)
+		}
+		s.page.Store(p)
+		if p != nil && s.runCtx != nil {
+			go func() { _ = p.Refresh(s.runCtx) }()
+		}
+	}
 	s.incidentsChanged()
 	if s.runCtx != nil && alertingChanged(old, cfg) {
 		eng, err := s.newEngine(ctx, cfg, true)
@@ -283,11 +301,18 @@ func (s *Server) Run(ctx context.Context) error {
 	s.startAlerting(ctx, s.firstAlert)
 	s.reload.Unlock()
 	actx, stopAlertLoop := context.WithCancel(ctx)
-	alertLoopDone := make(chan struct{})
+	alertLoopDone := make(chan struct{}, 2)
 	go func() {
-		defer close(alertLoopDone)
+		defer func() { alertLoopDone <- struct{}{} }()
 		s.alertLoop(actx)
 	}()
+	go func() {
+		defer func() { alertLoopDone <- struct{}{} }()
+		s.statusLoop(actx)
+	}()
+	if p := s.page.Load(); p != nil {
+		go func() { _ = p.Refresh(actx) }() // the first build reads 90 days of rollups
+	}
 	s.sched.Start()
 	uctx, stopUptimes := context.WithCancel(ctx)
 	uptimesDone := make(chan struct{})
@@ -311,6 +336,7 @@ func (s *Server) Run(ctx context.Context) error {
 	stopUptimes()
 	<-uptimesDone
 	stopAlertLoop()
+	<-alertLoopDone
 	<-alertLoopDone
 	for _, srv := range servers {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
