@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"text/template"
+	"time"
 
 	"github.com/vantageprobe/vantage/config"
 )
@@ -66,6 +67,29 @@ checks:
         - type: {selector: "#email", text: "demo@example.com"}
         - click: "#buy"
         - assert_text: {selector: "#msg", matches: "^Thanks, demo@example.com$"}
+status_page:
+  title: Vantage Demo Status
+  description: Live status of the demo services, probed from three regions.
+  groups:
+    - name: APIs
+      checks: [api, slow-api, flaky-api, secure-api]
+    - name: Shop
+      checks: [shop-journey]
+    - name: Infrastructure
+      checks: [mail, dns, cert]
+incidents:
+  - title: Flaky API returns errors
+    status: monitoring
+    impact: minor
+    checks: [flaky-api]
+    updates:
+      - {at: {{q .IncidentStart}}, status: investigating, body: "About one request in five fails with 503."}
+      - {at: {{q .IncidentUpdate}}, status: monitoring, body: "A fix is rolling out; we are watching the error rate."}
+maintenance:
+  - name: Weekly database maintenance
+    description: Short failovers are possible.
+    checks: [api]
+    weekly: {days: [sun], at: "03:00", duration: 1h, time_zone: UTC}
 # Notifications go to the demo's own webhook inbox: GET {{.T.HTTP}}/hooks/alerts
 notifiers:
   - name: demo-inbox
@@ -104,10 +128,13 @@ func Config(t *Targets, dir, listen, db string) (*config.Config, string, error) 
 		return nil, "", fmt.Errorf("database path: %w", err)
 	}
 	var buf bytes.Buffer
+	now := time.Now().UTC().Truncate(time.Minute)
 	data := struct {
 		T                                     *Targets
 		Listen, DB, TLSAddr, EUToken, USToken string
-	}{t, listen, db, t.HTTPS[len("https://"):], token(), token()}
+		IncidentStart, IncidentUpdate         string
+	}{t, listen, db, t.HTTPS[len("https://"):], token(), token(),
+		now.Add(-2 * time.Hour).Format(time.RFC3339), now.Add(-30 * time.Minute).Format(time.RFC3339)}
 	if err := configTemplate.Execute(&buf, data); err != nil {
 		return nil, "", fmt.Errorf("render demo config: %w", err)
 	}

@@ -86,7 +86,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, `Vantage demo: %d checks against targets on 127.0.0.1, probed every few seconds
 from three regions: local (the server) and two agents, eu-west and us-east.
 
-  overview     %s/
+  status page  %s/
+  overview     %s/overview
   checks API   %s/api/v1/checks
   one check    %s/api/v1/checks/api
   regions      %s/api/v1/regions
@@ -99,7 +100,7 @@ from three regions: local (the server) and two agents, eu-west and us-east.
   database     %s
 
 Press Ctrl-C to stop.
-`, len(cfg.Checks), base, base, base, base, base, base, targets.HTTP, base, base, base, cfgPath, cfg.Storage.Path)
+`, len(cfg.Checks), base, base, base, base, base, base, base, targets.HTTP, base, base, base, cfgPath, cfg.Storage.Path)
 	return serve(ctx, server.Options{Config: cfg, ConfigPath: cfgPath, Logger: log, Listener: ln}, stderr)
 }
 

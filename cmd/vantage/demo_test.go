@@ -30,7 +30,7 @@ func TestDemo(t *testing.T) {
 		f := strings.Fields(sc.Text())
 		switch {
 		case len(f) == 2 && f[0] == "overview":
-			base = strings.TrimSuffix(f[1], "/")
+			base = strings.TrimSuffix(f[1], "/overview")
 		case len(f) >= 3 && f[0] == "sent" && f[1] == "alerts":
 			inbox = f[2]
 		}
@@ -92,6 +92,16 @@ func TestDemo(t *testing.T) {
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		return strings.Contains(string(b), `"alertname":"certificates"`) && strings.Contains(string(b), "expires in 10 days")
+	})
+	// The public status page lists the demo's groups and its incident.
+	eventually(t, "the status page", func() bool {
+		resp, err := http.Get(base + "/")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode == 200 && strings.Contains(string(b), "Vantage Demo Status") && strings.Contains(string(b), "Flaky API returns errors")
 	})
 	resp, err := http.Get(base + "/api/v1/slo")
 	if err != nil {
