@@ -81,6 +81,9 @@ type Server struct {
 	// AdminToken, when set, is required as a bearer token on every admin
 	// route (admin_token_file reads it from a file).
 	AdminToken probes.Secret `yaml:"admin_token"`
+	// TraceURL links trace ids in the admin view to a tracing UI, with
+	// {trace_id} replaced ("https://jaeger.example.com/trace/{trace_id}").
+	TraceURL string `yaml:"trace_url"`
 }
 
 // Browser configures the shared Chromium of the browser checks. It comes
@@ -383,6 +386,9 @@ func (c *Config) validateServer(pos Positions) []Problem {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			at(path, fmt.Sprintf("%q is not host:port", addr))
 		}
+	}
+	if t := c.Server.TraceURL; t != "" && (!strings.Contains(t, "{trace_id}") || !(strings.HasPrefix(t, "http://") || strings.HasPrefix(t, "https://"))) {
+		at("server.trace_url", fmt.Sprintf("%q must be an http(s) URL containing {trace_id}", t))
 	}
 	if c.Server.AdminListen != "" && c.Server.AdminListen == c.Server.Listen {
 		at("server.admin_listen", "must differ from server.listen")

@@ -73,6 +73,7 @@ func (s *Server) AdminHandler() http.Handler {
 	mux.HandleFunc("GET /api/v1/maintenance", s.listMaintenance)
 	mux.HandleFunc("POST /api/v1/maintenance", s.createMaintenance)
 	mux.HandleFunc("DELETE /api/v1/maintenance/{id}", s.deleteMaintenance)
+	mux.HandleFunc("GET /admin", s.adminView)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if want := s.checks.Load().cfg.Server.AdminToken; want != "" {
 			if tok, ok := bearerToken(r); !ok || !secretEqual(tok, want.Reveal()) {

@@ -77,3 +77,27 @@ incidents:
 		return strings.Contains(page, "Login failures") && strings.Contains(page, "Database upgrade")
 	})
 }
+
+// TestAdminView: the admin listener's /admin shows every check with its
+// target and each region's trace id, linked to the tracing UI, behind the
+// admin token.
+func TestAdminView(t *testing.T) {
+	ok, bad := targets(t)
+	top := `server: {admin_token: "admin-0123456789abcdef", trace_url: "https://jaeger.example.com/trace/{trace_id}"}
+`
+	e := startWith(t, top, "  - {name: api, http: {url: \""+ok+"\"}}\n  - {name: broken, http: {url: \""+bad+"?q=<script>x</script>\"}}\n")
+	admin := httptest.NewServer(e.srv.AdminHandler())
+	t.Cleanup(admin.Close)
+	if code, _ := adminCall(t, admin.URL, "", http.MethodGet, "/admin", nil); code != http.StatusUnauthorized {
+		t.Fatalf("/admin without the token: %d", code)
+	}
+	var page string
+	waitFor(t, "trace ids on the admin view", func() bool {
+		code, body := adminCall(t, admin.URL, "admin-0123456789abcdef", http.MethodGet, "/admin", nil)
+		page = body
+		return code == 200 && strings.Contains(body, `href="https://jaeger.example.com/trace/`) && strings.Count(body, "jaeger.example.com/trace/") >= 2
+	})
+	if !strings.Contains(page, ok) || strings.Contains(page, "<script>x") || !strings.Contains(page, "status") {
+		t.Fatalf("admin view:\n%.3000s", page)
+	}
+}
