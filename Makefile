@@ -8,7 +8,7 @@ GO        ?= go
 PKGS      := ./...
 FUZZTIME  ?= 30s
 
-.PHONY: all build test deps fmt-check vet test-race bench fuzz templ templ-check
+.PHONY: all build test deps fmt-check vet test-race bench bench-deps fuzz templ templ-check
 
 all: build
 
@@ -82,8 +82,16 @@ templ-check:
 
 test: deps fmt-check templ-check vet test-race
 
-bench:
+# bench-deps installs wrk, which drives the status page benchmark.
+bench-deps:
+	@if ! command -v wrk >/dev/null 2>&1; then \
+		echo "installing wrk (status page benchmark)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; \
+	fi
+
+bench: bench-deps
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./probes/
+	$(GO) test -run '^$$' -bench 'BenchmarkStatusPageWrk|BenchmarkServe1000HTTPChecks' -benchtime 1x -count 3 ./cmd/vantage/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./config/
