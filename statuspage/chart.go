@@ -134,35 +134,45 @@ func stroke(i, j int) string {
 // barsWidth is the viewBox width of the bars.
 const barsWidth = historyDays*barPitch - (barPitch - barWidth)
 
-// chartSeries is one line pair (p50, p95) of the response-time chart.
+// chartSeries is one line pair (p50, p95) of a response-time chart.
 type chartSeries struct {
-	name     string                       // region, or "" when regions are merged
-	class    string                       // CSS class of its lines
-	q        [2][chartHours]time.Duration // p50 and p95 of each hour; 0 = no data
-	p50, p95 bool                         // which lines to draw
+	name     string             // region, or "" when regions are merged
+	class    string             // CSS class of its lines
+	q        [2][]time.Duration // p50 and p95 of each hour, oldest first; 0 = no data
+	p50, p95 bool               // which lines to draw
 }
 
 // quantiles fills in the p50 and p95 of each hour.
-func (s *chartSeries) quantiles(hours *[chartHours]results.Histogram) {
+func (s *chartSeries) quantiles(hours []results.Histogram) {
+	s.q = [2][]time.Duration{make([]time.Duration, len(hours)), make([]time.Duration, len(hours))}
 	for h := range hours {
 		s.q[0][h], s.q[1][h] = hours[h].Quantile(0.5), hours[h].Quantile(0.95)
 	}
 }
 
-// Chart geometry: x runs 0…23 (one unit per hour), y 0…24 (20 steps between
-// the pads: finer steps would mostly draw noise, in bytes), stretched to
-// the box by preserveAspectRatio="none" (lines keep their width with
-// vector-effect: non-scaling-stroke in the stylesheet).
+// Chart geometry: x runs 0…23 (one unit per hour; 0…167 for 7 days), y
+// 0…24 (20 steps between the pads: finer steps would mostly draw noise, in
+// bytes), stretched to the box by preserveAspectRatio="none" (lines keep
+// their width with vector-effect: non-scaling-stroke in the stylesheet).
 const (
 	chartHeight = 24
 	chartPad    = 2
 )
 
-// buildChart draws the p50 (solid) and p95 (dashed) of each series.
-func buildChart(series []chartSeries) chartView {
+// Chart spans, as captions say them.
+const (
+	daySpan  = "24 h"
+	weekSpan = "7 days"
+)
+
+// buildChart draws the p50 (solid) and p95 (dashed) of each series, all
+// of the same length; span names it.
+func buildChart(series []chartSeries, span string) chartView {
 	var top time.Duration
+	points := 0
 	for _, s := range series {
-		for h := range chartHours {
+		points = max(points, len(s.q[0]))
+		for h := range s.q[0] {
 			if s.p95 {
 				top = max(top, s.q[1][h])
 			}
@@ -172,10 +182,10 @@ func buildChart(series []chartSeries) chartView {
 		}
 	}
 	if top == 0 {
-		return chartView{Empty: true, Label: "Response time, last 24 hours: no data"}
+		return chartView{Empty: true, Span: span, Label: "Response time, last " + spanWords(span) + ": no data"}
 	}
 	top = niceCeil(top)
-	cv := chartView{Max: msText(top)}
+	cv := chartView{Max: msText(top), Span: span, Width: points - 1}
 	for _, s := range series {
 		if s.p50 {
 			cv.Lines = append(cv.Lines, lineView{Class: s.class, D: linePath(s.q[0], top)})
@@ -191,7 +201,7 @@ func buildChart(series []chartSeries) chartView {
 // the line, and a lone hour is a dot. It is written short: flat runs as
 // "h5", runs of one slope as one step, and steps after an "l" without
 // repeating it ("l1 2 1-3").
-func linePath(v [chartHours]time.Duration, top time.Duration) string {
+func linePath(v []time.Duration, top time.Duration) string {
 	yOf := func(d time.Duration) int {
 		return chartHeight - chartPad - int(math.Round(float64(d)/float64(top)*(chartHeight-2*chartPad)))
 	}
@@ -235,6 +245,14 @@ func linePath(v [chartHours]time.Duration, top time.Duration) string {
 		first = last + 1
 	}
 	return b.String()
+}
+
+// spanWords is a span as a phrase: "24 hours", "7 days".
+func spanWords(span string) string {
+	if span == daySpan {
+		return "24 hours"
+	}
+	return span
 }
 
 // niceCeil rounds d up to 1, 2 or 5 times a power of ten milliseconds.

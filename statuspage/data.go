@@ -16,7 +16,8 @@ const (
 	// chartHours is the span of the response-time chart, in hourly points.
 	chartHours = 24
 	// hourSlots is the ring of hourly aggregates kept per series: the
-	// chart's 24 hours, and one more so that "today" is always covered.
+	// chart's 24 hours, and one more so that the UTC day so far is always
+	// covered.
 	hourSlots = chartHours + 1
 	day       = 24 * time.Hour
 )
@@ -33,6 +34,32 @@ func (c *counts) add(r results.Rollup) {
 	c.degraded += r.Degraded
 }
 
+func (c counts) plus(o counts) counts {
+	return counts{c.total + o.total, c.failed + o.failed, c.degraded + o.degraded}
+}
+
+func (c counts) minus(o counts) counts {
+	return counts{c.total - o.total, c.failed - o.failed, c.degraded - o.degraded}
+}
+
+// exceeds reports whether c holds probes o does not: c was read before o
+// from the same growing data, so o missed results that arrived late.
+func (c counts) exceeds(o counts) bool {
+	return c.total > o.total || c.failed > o.failed || c.degraded > o.degraded
+}
+
+// clamped is c with no negative count and no more failed or degraded
+// probes than probes: a difference of counts read at different moments
+// may be off by the results that arrived in between.
+func (c counts) clamped() counts {
+	c.total = max(0, c.total)
+	c.failed = min(max(0, c.failed), c.total)
+	c.degraded = min(max(0, c.degraded), c.total)
+	return c
+}
+
+func countsOf(r results.Rollup) counts { return counts{r.Total, r.Failed, r.Degraded} }
+
 // hourSlot aggregates the minute rollups of one hour.
 type hourSlot struct {
 	start time.Time
@@ -45,18 +72,37 @@ func (h *hourSlot) add(r results.Rollup) {
 	h.hist.Merge(r.Hist)
 }
 
-// series is what the page keeps of one check × region: the completed days
-// of the last 90 (from day rollups, reloaded now and then), the last hours
-// (folded from minute rollups as they complete) and the newest minutes
-// (re-read on every refresh, since results still arrive for them).
+// series is what the page keeps of one check × region:
+//   - the completed UTC days of the last 90 (day rollups, read again every
+//     HistoryTTL and at midnight UTC), with their prefix sums;
+//   - heads: for each local midnight of the 90 days that is not a UTC
+//     midnight, the counts from its UTC midnight up to it, so that a local
+//     day is days plus and minus two heads (localday.go);
+//   - the minutes folded as they complete: into hourly slots for the chart
+//     and into per-UTC-day sums (folds), which give the heads of the new
+//     local midnights without reading anything and show late results;
+//   - the newest minutes (open: re-read on every refresh, since results
+//     still arrive for them).
 type series struct {
-	days      [historyDays - 1]counts // completed days: days[i] is daysFrom + i days
+	days      [historyDays]counts // completed UTC days: days[i] is daysFrom + i days, up to daysTo
+	cum       [historyDays + 1]counts
 	daysFrom  time.Time
-	daysAt    time.Time // when days were read
+	daysTo    time.Time // UTC midnight of the day the days were read: the first day not in days
+	daysAt    time.Time // when they were read
+	heads     []head    // by time
+	folds     []dayFold // the UTC days minutes were lately folded into, oldest first
+	foldStart time.Time // the first minute ever folded
 	hours     [hourSlots]hourSlot
-	sealed    time.Time        // minutes before this are in hours
+	sealed    time.Time        // minutes before this are folded
 	open      []results.Rollup // minutes from sealed on
 	refreshed time.Time
+}
+
+// dayFold sums the folded minutes of one UTC day.
+type dayFold struct {
+	start time.Time
+	c     counts
+	full  bool // every minute of the day was folded (not only those since foldStart)
 }
 
 // rollupCache keeps every public series in memory, so that a rebuild of
@@ -64,6 +110,7 @@ type series struct {
 // series, instead of 24 hours of minute rollups and 90 day rollups each.
 type rollupCache struct {
 	src        results.RollupReader
+	loc        *time.Location // the page's time zone: its days are the bars
 	workers    int
 	historyTTL time.Duration // completed days are reread this often
 	lag        time.Duration // minutes this recent stay open (re-read)
@@ -84,6 +131,7 @@ func (c *rollupCache) refresh(ctx context.Context, now time.Time, keys []seriesK
 		next[k] = s
 	}
 	c.series = next
+	bounds := localDays(now, c.location())
 	work := make(chan seriesKey)
 	var (
 		wg   sync.WaitGroup
@@ -93,7 +141,7 @@ func (c *rollupCache) refresh(ctx context.Context, now time.Time, keys []seriesK
 	for range max(1, min(c.workers, len(keys))) {
 		wg.Go(func() {
 			for k := range work {
-				if err := c.refreshOne(ctx, now, k, next[k]); err != nil {
+				if err := c.refreshOne(ctx, now, k, next[k], bounds[:historyDays]); err != nil {
 					mu.Lock()
 					errs = append(errs, err)
 					mu.Unlock()
@@ -112,58 +160,219 @@ func (c *rollupCache) refresh(ctx context.Context, now time.Time, keys []seriesK
 	return errors.Join(errs...)
 }
 
+func (c *rollupCache) location() *time.Location {
+	if c.loc == nil {
+		return time.UTC
+	}
+	return c.loc
+}
+
 // refreshOne updates one series: its completed days when they are for
-// another day or older than historyTTL, its minutes since sealed.
-func (c *rollupCache) refreshOne(ctx context.Context, now time.Time, k seriesKey, s *series) error {
+// another day or older than historyTTL, then its minutes since sealed;
+// with new days it also catches up with late results and rereads the
+// heads whose UTC day changed. bounds are the local midnights of the 90
+// days.
+func (c *rollupCache) refreshOne(ctx context.Context, now time.Time, k seriesKey, s *series, bounds []time.Time) error {
 	today := results.Day.BucketStart(now)
-	if from := today.Add(-(historyDays - 1) * day); !s.daysFrom.Equal(from) || now.Sub(s.daysAt) >= c.historyTTL {
-		rs, err := c.src.Rollups(ctx, results.RollupQuery{Check: k.check, Region: k.region, Res: results.Day, Since: from, Until: today})
+	ringStart := now.Truncate(time.Hour).Add(-(hourSlots - 1) * time.Hour)
+	// The first read, or the first after more than a day without one
+	// (refreshes follow visitors): fold anew from the ring's start.
+	restart := s.sealed.Before(ringStart)
+	var todayDay counts
+	reread := !s.daysTo.Equal(today) || now.Sub(s.daysAt) >= c.historyTTL || now.Before(s.daysAt)
+	if reread {
+		// Today's rollup comes along, read before the minutes: what it
+		// has and the minutes lack arrived late.
+		from := today.Add(-historyDays * day)
+		rs, err := c.src.Rollups(ctx, results.RollupQuery{Check: k.check, Region: k.region, Res: results.Day, Since: from, Until: today.Add(day)})
 		if err != nil {
 			return fmt.Errorf("read day rollups of %s/%s: %w", k.check, k.region, err)
 		}
-		var days [historyDays - 1]counts
+		var days [historyDays]counts
 		for _, r := range rs {
-			if i := int(r.Start.Sub(from) / day); i >= 0 && i < len(days) {
+			if r.Start.Equal(today) {
+				todayDay = countsOf(r)
+			} else if i := int(r.Start.Sub(from) / day); i >= 0 && i < len(days) {
 				days[i].add(r)
 			}
 		}
-		s.days, s.daysFrom, s.daysAt = days, from, now
+		s.days, s.daysFrom, s.daysTo, s.daysAt = days, from, today, now
+		for i, d := range s.days {
+			s.cum[i+1] = s.cum[i].plus(d)
+		}
 	}
-	hour := now.Truncate(time.Hour)
-	from := later(s.sealed, hour.Add(-(hourSlots-1)*time.Hour))
+	from := later(s.sealed, ringStart)
 	rs, err := c.src.Rollups(ctx, results.RollupQuery{Check: k.check, Region: k.region, Res: results.Minute,
 		Since: from, Until: results.Minute.BucketStart(now).Add(time.Minute)})
 	if err != nil {
 		return fmt.Errorf("read minute rollups of %s/%s: %w", k.check, k.region, err)
 	}
+	if restart {
+		s.folds, s.foldStart = nil, from
+	}
 	seal := later(s.sealed, results.Minute.BucketStart(now).Add(-c.lag))
 	s.open = s.open[:0]
-	for _, r := range rs {
-		if r.Start.Before(seal) {
-			s.slot(r.Start.Truncate(time.Hour)).add(r)
-		} else {
-			s.open = append(s.open, r)
+	s.fold(rs, bounds, s.sealed, seal, ringStart)
+	s.sealed, s.refreshed = seal, now
+	if reread {
+		if !restart { // what was just read has nothing late
+			if err := c.catchUp(ctx, k, s, today, todayDay, bounds, ringStart); err != nil {
+				return err
+			}
+		}
+		if err := c.readHeads(ctx, k, s, today, bounds); err != nil {
+			return err
 		}
 	}
-	s.sealed, s.refreshed = seal, now
+	for len(s.folds) > 0 && s.folds[0].start.Before(today.Add(-day)) {
+		s.folds = s.folds[1:]
+	}
+	return nil
+}
+
+// fold adds the minutes of rs before seal to their UTC day and hourly
+// slot, and keeps the others open. On the way it records the head of
+// every local midnight in (prevSeal, seal]: the day's sum just before
+// the first minute at or after it.
+func (s *series) fold(rs []results.Rollup, bounds []time.Time, prevSeal, seal, ringStart time.Time) {
+	i := 0
+	for i < len(bounds) && !bounds[i].After(prevSeal) {
+		i++
+	}
+	for _, r := range rs {
+		if !r.Start.Before(seal) {
+			s.open = append(s.open, r)
+			continue
+		}
+		for ; i < len(bounds) && !bounds[i].After(r.Start); i++ {
+			s.capture(bounds[i])
+		}
+		s.foldOf(results.Day.BucketStart(r.Start)).c.add(r)
+		if !r.Start.Before(ringStart) {
+			s.slot(r.Start.Truncate(time.Hour)).add(r)
+		}
+	}
+	for ; i < len(bounds) && !bounds[i].After(seal); i++ {
+		s.capture(bounds[i])
+	}
+}
+
+// capture records the head of local midnight b from its UTC day's fold,
+// when every minute of that day before b was folded.
+func (s *series) capture(b time.Time) {
+	d := results.Day.BucketStart(b)
+	if b.Equal(d) {
+		return
+	}
+	if f := s.foldOf(d); f.full {
+		s.setHead(head{at: b, c: f.c})
+	}
+}
+
+// foldOf returns the fold of the UTC day d, adding it when missing.
+func (s *series) foldOf(d time.Time) *dayFold {
+	for i := len(s.folds) - 1; i >= 0; i-- {
+		if s.folds[i].start.Equal(d) {
+			return &s.folds[i]
+		}
+	}
+	f := dayFold{start: d, full: !d.Before(s.foldStart)}
+	i := len(s.folds)
+	for i > 0 && s.folds[i-1].start.After(d) {
+		i--
+	}
+	s.folds = append(s.folds, dayFold{})
+	copy(s.folds[i+1:], s.folds[i:])
+	s.folds[i] = f
+	return &s.folds[i]
+}
+
+// fullFold returns the fold of the UTC day d when it holds the whole day.
+func (s *series) fullFold(d time.Time) (counts, bool) {
+	for _, f := range s.folds {
+		if f.start.Equal(d) {
+			return f.c, f.full
+		}
+	}
+	return counts{}, false
+}
+
+// openIn sums the open minutes in [from, to).
+func (s *series) openIn(from, to time.Time) counts {
+	var c counts
+	for _, r := range s.open {
+		if !r.Start.Before(from) && r.Start.Before(to) {
+			c.add(r)
+		}
+	}
+	return c
+}
+
+// catchUp compares the day rollups just read with the minutes folded into
+// the same UTC days (today and yesterday). A day rollup with more probes
+// means results arrived after their minutes were folded (an agent's spool
+// replayed late): that day's minutes are folded again, so that the chart,
+// the hourly uptime and the heads include them.
+func (c *rollupCache) catchUp(ctx context.Context, k seriesKey, s *series, today time.Time, todayDay counts, bounds []time.Time, ringStart time.Time) error {
+	for i := 0; i < len(s.folds); i++ {
+		f := s.folds[i]
+		dayC := todayDay
+		if f.start.Before(today) {
+			j := int(f.start.Sub(s.daysFrom) / day)
+			if j < 0 || j >= historyDays {
+				continue
+			}
+			dayC = s.days[j]
+		}
+		if !f.full || !dayC.exceeds(f.c.plus(s.openIn(f.start, f.start.Add(day)))) {
+			continue
+		}
+		if err := c.refold(ctx, k, s, f.start, bounds, ringStart); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refold reads the sealed minutes of the UTC day d again and replaces its
+// fold, its hourly slots and the heads in it.
+func (c *rollupCache) refold(ctx context.Context, k seriesKey, s *series, d time.Time, bounds []time.Time, ringStart time.Time) error {
+	end := earlier(d.Add(day), s.sealed)
+	rs, err := c.src.Rollups(ctx, results.RollupQuery{Check: k.check, Region: k.region, Res: results.Minute, Since: d, Until: end})
+	if err != nil {
+		return fmt.Errorf("read minute rollups of %s/%s: %w", k.check, k.region, err)
+	}
+	*s.foldOf(d) = dayFold{start: d, full: true}
+	for h := later(d, ringStart); h.Before(end); h = h.Add(time.Hour) {
+		s.hours[hourIndex(h)] = hourSlot{start: h}
+	}
+	var in []time.Time
+	for _, b := range bounds {
+		if b.After(d) && b.Before(d.Add(day)) {
+			in = append(in, b)
+		}
+	}
+	s.fold(rs, in, d, end, ringStart) // every minute of rs is before end: none is kept open
 	return nil
 }
 
 // slot returns the ring slot of the hour starting at h, emptied when it
 // held an older hour.
 func (s *series) slot(h time.Time) *hourSlot {
-	sl := &s.hours[int(h.Unix()/3600)%hourSlots]
+	sl := &s.hours[hourIndex(h)]
 	if !sl.start.Equal(h) {
 		*sl = hourSlot{start: h}
 	}
 	return sl
 }
 
+func hourIndex(h time.Time) int { return int(h.Unix()/3600) % hourSlots }
+
 // hour returns the aggregate of the hour starting at h: its folded slot
 // and the open minutes in it.
 func (s *series) hour(h time.Time) hourSlot {
 	out := hourSlot{start: h}
-	if sl := s.hours[int(h.Unix()/3600)%hourSlots]; sl.start.Equal(h) {
+	if sl := s.hours[hourIndex(h)]; sl.start.Equal(h) {
 		out = sl
 	}
 	for _, r := range s.open {
@@ -172,29 +381,6 @@ func (s *series) hour(h time.Time) hourSlot {
 		}
 	}
 	return out
-}
-
-// day returns the counts of day i of the 90 (0 = 89 days ago, 89 =
-// today, which comes from the hours and open minutes since midnight).
-func (s *series) day(i int, today time.Time) counts {
-	if i < historyDays-1 {
-		if !s.daysFrom.Equal(today.Add(-(historyDays - 1) * day)) {
-			return counts{}
-		}
-		return s.days[i]
-	}
-	var c counts
-	for _, sl := range s.hours {
-		if !sl.start.Before(today) {
-			c.total, c.failed, c.degraded = c.total+sl.total, c.failed+sl.failed, c.degraded+sl.degraded
-		}
-	}
-	for _, r := range s.open {
-		if !r.Start.Before(today) {
-			c.add(r)
-		}
-	}
-	return c
 }
 
 func later(a, b time.Time) time.Time {

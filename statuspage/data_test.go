@@ -64,10 +64,11 @@ func TestRollupCacheIncremental(t *testing.T) {
 		t.Fatal(err)
 	}
 	today := results.Day.BucketStart(now)
+	bounds := localDays(now, time.UTC)
 	for _, k := range keys {
 		a, b := inc.series[k], fresh.series[k]
 		for i := range historyDays {
-			if ca, cb := a.day(i, today), b.day(i, today); ca != cb {
+			if ca, cb := a.localDay(&bounds, i, now), b.localDay(&bounds, i, now); ca != cb {
 				t.Errorf("%v day %d: incremental %+v, fresh %+v", k, i, ca, cb)
 			}
 		}
@@ -84,13 +85,13 @@ func TestRollupCacheIncremental(t *testing.T) {
 		}
 		for _, r := range rs {
 			i := historyDays - 1 - int(today.Sub(r.Start)/(24*time.Hour))
-			if c := a.day(i, today); c.total != r.Total || c.failed != r.Failed || c.degraded != r.Degraded || c.total == 0 {
+			if c := a.localDay(&bounds, i, now); c.total != r.Total || c.failed != r.Failed || c.degraded != r.Degraded || c.total == 0 {
 				t.Errorf("%v %s: cache %+v, store %d/%d/%d", k, r.Start.Format(time.DateOnly), c, r.Total, r.Failed, r.Degraded)
 			}
 		}
 		// Today, from minutes, equals the store's day rollup of today.
 		rs, _ = store.Rollups(ctx, results.RollupQuery{Check: k.check, Region: k.region, Res: results.Day, Since: today, Until: today.Add(24 * time.Hour)})
-		if c := a.day(historyDays-1, today); len(rs) != 1 || c.total != rs[0].Total || c.failed != rs[0].Failed {
+		if c := a.localDay(&bounds, historyDays-1, now); len(rs) != 1 || c.total != rs[0].Total || c.failed != rs[0].Failed {
 			t.Errorf("%v today: cache %+v, store %+v", k, c, rs)
 		}
 	}
@@ -123,4 +124,10 @@ func containsAll(s string, subs ...string) bool {
 		}
 	}
 	return true
+}
+
+// localDay is what the page counts for day i of bounds: the probes from
+// its midnight to the next, or to now.
+func (s *series) localDay(bounds *[historyDays + 1]time.Time, i int, now time.Time) counts {
+	return s.upTo(earlier(bounds[i+1], now)).minus(s.upTo(bounds[i])).clamped()
 }

@@ -30,7 +30,7 @@ func TestRoutes(t *testing.T) {
 		{"/history", "text/html", 200, []string{"Incident history", "DNS resolution failures", "Elevated API errors", "March 2026", "Web server patching"}},
 		{"/incidents/dns-1", "text/html", 200, []string{"DNS resolution failures", "Names do not resolve.", "Fixed.", "Resolved", "Affects: web"}},
 		{"/incidents/nope", "text/html", 404, []string{"Not found"}},
-		{"/components/api-eu", "text/html", 200, []string{"<table>", "13 Mar 2026", "99.76%", "4 min", "Down", "(UTC days)"}},
+		{"/components/api-eu", "text/html", 200, []string{"<table>", "13 Mar 2026", "99.74%", "4 min", "Down", "(Europe/Berlin)", `viewBox="0 0 23 24"`, "24 h · top"}},
 		{"/components/" + privateCheck, "text/html", 404, []string{"Not found"}},
 		{"/feed.atom", "application/atom+xml", 200, []string{"<feed", "DNS resolution failures"}},
 		{"/feed.rss", "application/rss+xml", 200, []string{"<rss", "DNS resolution failures"}},

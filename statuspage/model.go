@@ -61,8 +61,8 @@ func (p *Page) build(ctx context.Context, now time.Time, gen uint64) (*snapshot,
 			p.log.Warn("status page rollups not refreshed", "err", err)
 		}
 	}
-	today := results.Day.BucketStart(now)
-	from := today.Add(-(historyDays - 1) * day)
+	bounds := localDays(now, p.loc)
+	from := bounds[0]
 	ev, err := p.src.Events(ctx, from, now.Add(upcomingHorizon))
 	if err != nil {
 		return nil, fmt.Errorf("read incidents and maintenance: %w", err)
@@ -84,7 +84,7 @@ func (p *Page) build(ctx context.Context, now time.Time, gen uint64) (*snapshot,
 			}
 			pos++
 			st, known := states[name]
-			c := p.component(s, name, st, known, now, regionClass)
+			c := p.component(s, name, st, known, now, &bounds, regionClass)
 			c.group, c.pos = g.Name, pos
 			s.components[name] = c
 		}
@@ -141,7 +141,8 @@ func lineClasses(states map[string]CheckState, checks []string) map[string]strin
 }
 
 // component computes one public check's status, days, uptime and chart.
-func (p *Page) component(s *snapshot, name string, st CheckState, known bool, now time.Time, regionClass map[string]string) *component {
+func (p *Page) component(s *snapshot, name string, st CheckState, known bool, now time.Time, bounds *[historyDays + 1]time.Time,
+	regionClass map[string]string) *component {
 	active := false
 	for _, m := range s.maint {
 		if m.status(now) == maintInProgress && slices.Contains(m.checks, name) {
@@ -153,7 +154,7 @@ func (p *Page) component(s *snapshot, name string, st CheckState, known bool, no
 	for i, r := range st.Regions {
 		ser[i] = p.cache.series[seriesKey{name, r.Region}]
 	}
-	days := p.days(s, name, st.Quorum, ser, now)
+	days := p.days(s, name, st.Quorum, ser, now, bounds)
 	c.view = componentView{
 		Name: name, Href: p.href("/components/" + pathEscape(name)),
 		Status: c.status.word(), Class: c.status.class(),
@@ -176,11 +177,22 @@ func (p *Page) component(s *snapshot, name string, st CheckState, known bool, no
 	return c
 }
 
-// days computes the 90 days of a component, oldest first.
-func (p *Page) days(s *snapshot, name string, quorum int, ser []*series, now time.Time) []dayInfo {
-	today := results.Day.BucketStart(now)
+// days computes the 90 days of a component, oldest first: calendar days in
+// the page's time zone, bounds their midnights.
+func (p *Page) days(s *snapshot, name string, quorum int, ser []*series, now time.Time, bounds *[historyDays + 1]time.Time) []dayInfo {
 	out := make([]dayInfo, historyDays)
 	per := make([]counts, len(ser))
+	// ups[j][i] is series j's probes up to the start of day i (the last
+	// one: up to now).
+	ups := make([][historyDays + 1]counts, len(ser))
+	for j, sr := range ser {
+		if sr == nil {
+			continue
+		}
+		for i, b := range bounds {
+			ups[j][i] = sr.upTo(earlier(b, now))
+		}
+	}
 	var incidents []pubIncident
 	for _, in := range s.incidents {
 		if in.affects(name) {
@@ -194,13 +206,9 @@ func (p *Page) days(s *snapshot, name string, quorum int, ser []*series, now tim
 		}
 	}
 	for i := range out {
-		start := today.Add(time.Duration(i-(historyDays-1)) * day)
-		end := earlier(start.Add(day), now)
-		for j, sr := range ser {
-			per[j] = counts{}
-			if sr != nil {
-				per[j] = sr.day(i, today)
-			}
+		start, end := bounds[i], earlier(bounds[i+1], now)
+		for j := range ser {
+			per[j] = ups[j][i+1].minus(ups[j][i]).clamped()
 		}
 		u := estimateDay(per, quorum, end.Sub(start).Minutes())
 		if u.measured > 0 && len(maint) > 0 {
@@ -227,7 +235,7 @@ func (p *Page) hours(c *component, st CheckState, ser []*series, now time.Time, 
 	var regions []chartSeries
 	per := make([]counts, 0, len(ser))
 	for i, r := range st.Regions {
-		var hours [chartHours]results.Histogram
+		hours := make([]results.Histogram, chartHours)
 		var day counts
 		var hist results.Histogram
 		if ser[i] != nil {
@@ -248,7 +256,7 @@ func (p *Page) hours(c *component, st CheckState, ser []*series, now time.Time, 
 		rv := regionView{Name: r.Region, Status: word, Class: class, Line: regionClass[r.Region], Error: p.vis.errorText(r.Error)}
 		if showRT {
 			cs := chartSeries{name: r.Region, class: rv.Line}
-			cs.quantiles(&hours)
+			cs.quantiles(hours)
 			regions = append(regions, cs)
 			if hist.Count() > 0 {
 				rv.P50, rv.P95 = msText(hist.Quantile(0.5)), msText(hist.Quantile(0.95))
@@ -260,7 +268,7 @@ func (p *Page) hours(c *component, st CheckState, ser []*series, now time.Time, 
 		// The component's page draws p50 and p95 of every region; the
 		// index, to stay small, each region's p50 and the p95 of all.
 		merged := chartSeries{class: "l0", p50: true, p95: true}
-		merged.quantiles(&mergedHours)
+		merged.quantiles(mergedHours[:])
 		detail, index := []chartSeries{merged}, []chartSeries{merged}
 		if len(regions) > 1 {
 			detail, index = nil, nil
@@ -273,7 +281,7 @@ func (p *Page) hours(c *component, st CheckState, ser []*series, now time.Time, 
 			merged.class, merged.p50 = "all", false
 			index = append(index, merged)
 		}
-		c.view.Chart, c.view.DetailChart = buildChart(index), buildChart(detail)
+		c.view.Chart, c.view.DetailChart = buildChart(index, daySpan), buildChart(detail, daySpan)
 		c.view.Chart.Label = chartLabel(c.view.Chart, all)
 		c.view.DetailChart.Label = chartLabel(c.view.DetailChart, all)
 		c.latency = all.Quantile(0.5)

@@ -39,7 +39,9 @@ type Options struct {
 	// (the bars and charts change even when no state does); default 30s.
 	TTL time.Duration
 	// HistoryTTL is how often the completed days of the 90 are read again
-	// from day rollups (late results from agents); default 1h.
+	// from day rollups, for late results from agents (a day that changed
+	// has its local-day edges and, today and yesterday, its minutes read
+	// again); default 1h.
 	HistoryTTL time.Duration
 	// BuildTimeout bounds one read of the Source; default 30s.
 	BuildTimeout time.Duration
@@ -111,7 +113,7 @@ func New(cfg Config, src Source, o Options) (*Page, error) {
 		return nil, fmt.Errorf("status page: time zone: %w", err)
 	}
 	p.loc = loc
-	p.cache = rollupCache{src: src, workers: cmpOr(o.Workers, DefaultWorkers),
+	p.cache = rollupCache{src: src, loc: loc, workers: cmpOr(o.Workers, DefaultWorkers),
 		historyTTL: cmpOr(o.HistoryTTL, DefaultHistoryTTL), lag: minuteLag}
 	sum := sha256.Sum256(stylesheet)
 	p.cssName = "status." + hex.EncodeToString(sum[:])[:12] + ".css"

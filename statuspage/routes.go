@@ -122,6 +122,6 @@ func (p *Page) renderComponent(ctx context.Context, s *snapshot, name string) (*
 	}
 	return renderHTML(ctx, s, componentPage(componentPageView{
 		Layout: l, Component: cv, ShowRegions: p.cfg.Show.regions(),
-		ShowResponse: p.cfg.Show.responseTimes(), UTCDays: p.loc.String() != "UTC",
+		ShowResponse: p.cfg.Show.responseTimes(),
 	}))
 }

@@ -61,7 +61,6 @@ func (p *Page) indexView(s *snapshot, now time.Time) indexView {
 		ShowRegions:  p.cfg.Show.regions(),
 		ShowResponse: p.cfg.Show.responseTimes(),
 	}
-	v.UTCDaysNotice = p.loc.String() != "UTC"
 	if !s.anyKnown && len(s.components) > 0 {
 		v.Banner = bannerView{Text: "Status unknown: no recent data", Class: "s-un"}
 	}

@@ -26,15 +26,14 @@ type timeView struct {
 }
 
 type indexView struct {
-	Layout        layoutView
-	Banner        bannerView
-	Active        []maintView
-	Upcoming      []maintView
-	Open          []incidentView
-	Groups        []groupView
-	ShowRegions   bool
-	ShowResponse  bool
-	UTCDaysNotice bool // the page's zone is not UTC: bars are UTC days
+	Layout       layoutView
+	Banner       bannerView
+	Active       []maintView
+	Upcoming     []maintView
+	Open         []incidentView
+	Groups       []groupView
+	ShowRegions  bool
+	ShowResponse bool
 }
 
 type bannerView struct {
@@ -76,6 +75,8 @@ type chartView struct {
 	Lines []lineView
 	Label string // accessible description
 	Max   string // value at the top of the chart
+	Span  string // "24 h", "7 days"
+	Width int    // viewBox width: the points − 1
 	Empty bool
 }
 
@@ -154,7 +155,6 @@ type componentPageView struct {
 	Component    componentView
 	ShowRegions  bool
 	ShowResponse bool
-	UTCDays      bool
 }
 
 type errorView struct {
