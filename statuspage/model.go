@@ -26,7 +26,7 @@ type snapshot struct {
 	anyKnown   bool
 
 	mu       sync.Mutex
-	rendered map[string]*response
+	rendered map[string]*rendering
 }
 
 // component is one public check in a snapshot.
@@ -39,6 +39,8 @@ type component struct {
 	days    []dayInfo              // oldest first; the component page's table is made from them
 	uptime  map[string]uptimeValue // badge windows: 24h, 7d, 30d, 90d
 	latency time.Duration          // p50 of the last 24 h, all regions; 0 = no data
+	regions []string               // its regions, for the 7-day chart
+	lines   []string               // their line classes
 }
 
 type uptimeValue struct {
@@ -67,7 +69,7 @@ func (p *Page) build(ctx context.Context, now time.Time, gen uint64) (*snapshot,
 	if err != nil {
 		return nil, fmt.Errorf("read incidents and maintenance: %w", err)
 	}
-	s := &snapshot{built: now, gen: gen, components: map[string]*component{}, rendered: map[string]*response{},
+	s := &snapshot{built: now, gen: gen, components: map[string]*component{}, rendered: map[string]*rendering{},
 		incViews: map[string]incidentView{}}
 	s.incidents = publicIncidents(p.vis, ev.Incidents, from, now)
 	s.maint = publicMaintenance(p.vis, ev.Maintenance, from, now.Add(upcomingHorizon))
@@ -235,6 +237,7 @@ func (p *Page) hours(c *component, st CheckState, ser []*series, now time.Time, 
 	var regions []chartSeries
 	per := make([]counts, 0, len(ser))
 	for i, r := range st.Regions {
+		c.regions, c.lines = append(c.regions, r.Region), append(c.lines, regionClass[r.Region])
 		hours := make([]results.Histogram, chartHours)
 		var day counts
 		var hist results.Histogram

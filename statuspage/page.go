@@ -78,6 +78,8 @@ type Page struct {
 	cache    rollupCache
 	cacheAt  time.Time
 	failedAt time.Time
+	// week has its own locks: it is read while a component's page renders.
+	week weekCache
 }
 
 // New validates cfg and returns a page reading src.
@@ -115,6 +117,7 @@ func New(cfg Config, src Source, o Options) (*Page, error) {
 	p.loc = loc
 	p.cache = rollupCache{src: src, loc: loc, workers: cmpOr(o.Workers, DefaultWorkers),
 		historyTTL: cmpOr(o.HistoryTTL, DefaultHistoryTTL), lag: minuteLag}
+	p.week = weekCache{src: src, lag: minuteLag}
 	sum := sha256.Sum256(stylesheet)
 	p.cssName = "status." + hex.EncodeToString(sum[:])[:12] + ".css"
 	p.css = newResponse(http.StatusOK, "text/css; charset=utf-8", cacheImmutable, stylesheet, time.Time{})

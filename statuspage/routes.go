@@ -120,6 +120,9 @@ func (p *Page) renderComponent(ctx context.Context, s *snapshot, name string) (*
 	for i := len(c.days) - 1; i >= 0; i-- {
 		cv.Days = append(cv.Days, p.dayView(c.days[i]))
 	}
+	if p.cfg.Show.responseTimes() {
+		cv.WeekChart = p.weekChart(ctx, c, s.built)
+	}
 	return renderHTML(ctx, s, componentPage(componentPageView{
 		Layout: l, Component: cv, ShowRegions: p.cfg.Show.regions(),
 		ShowResponse: p.cfg.Show.responseTimes(),

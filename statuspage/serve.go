@@ -59,19 +59,34 @@ func newResponse(status int, ctype, cache string, body []byte, modified time.Tim
 	return r
 }
 
+// rendering is one response of a snapshot, rendered once: whoever asks
+// while it renders waits for it, others render other keys meanwhile (a
+// component's page may read its 7-day chart first).
+type rendering struct {
+	done chan struct{}
+	r    *response
+	err  error
+}
+
 // get returns the response of key, rendering it on first use.
 func (s *snapshot) get(key string, render func() (*response, error)) (*response, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if r, ok := s.rendered[key]; ok {
-		return r, nil
+	if e, ok := s.rendered[key]; ok {
+		s.mu.Unlock()
+		<-e.done
+		return e.r, e.err
 	}
-	r, err := render()
-	if err != nil || r == nil { // not found is not kept: keys stay bounded
-		return r, err
+	e := &rendering{done: make(chan struct{})}
+	s.rendered[key] = e
+	s.mu.Unlock()
+	defer close(e.done)
+	e.r, e.err = render()
+	if e.err != nil || e.r == nil { // not found is not kept: keys stay bounded
+		s.mu.Lock()
+		delete(s.rendered, key)
+		s.mu.Unlock()
 	}
-	s.rendered[key] = r
-	return r, nil
+	return e.r, e.err
 }
 
 // serve writes r with its headers, answering conditional requests with 304

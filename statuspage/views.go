@@ -57,6 +57,7 @@ type componentView struct {
 	Regions     []regionView
 	Chart       chartView // on the index: each region's p50, the p95 of all
 	DetailChart chartView // on the component's page: p50 and p95 of each region
+	WeekChart   chartView // on the component's page: the same over 7 days
 	Days        []dayView // newest first; the component page only
 }
 
