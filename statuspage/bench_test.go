@@ -163,6 +163,43 @@ func BenchmarkPageWarm(b *testing.B) {
 	}
 }
 
+// BenchmarkPageComponent: GET /components/{check} of the benchmark page
+// (3 regions). "first" is a component's first visit: its 7 days read
+// (3 × 10,080 minute rollups from the synthetic reader; on SQLite add
+// about 50 ms per region) and its page rendered; "warm" the rendered page;
+// "rebuild" after Invalidate (the snapshot rebuilt, the 7 days up to date).
+func BenchmarkPageComponent(b *testing.B) {
+	const path = "/components/service-00-00"
+	serve := func(b *testing.B, h http.Handler) {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+		if w.Code != http.StatusOK {
+			b.Fatalf("GET %s = %d", path, w.Code)
+		}
+	}
+	for _, mode := range []string{"first", "warm", "rebuild"} {
+		b.Run(mode, func(b *testing.B) {
+			p, h := benchPage(b)
+			serve(b, h)
+			var ds []time.Duration
+			for b.Loop() {
+				switch mode {
+				case "first":
+					b.StopTimer()
+					p, h = benchPage(b)
+					b.StartTimer()
+				case "rebuild":
+					p.Invalidate()
+				}
+				start := time.Now()
+				serve(b, h)
+				ds = append(ds, time.Since(start))
+			}
+			percentiles(b, ds)
+		})
+	}
+}
+
 // BenchmarkPageLoopback: GET / with gzip over real loopback connections
 // (keep-alive, 16 concurrent clients in the same process, so they share
 // the CPUs with the server); reports requests per second.

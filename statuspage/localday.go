@@ -137,12 +137,11 @@ func (c *rollupCache) readHead(ctx context.Context, k seriesKey, b, d time.Time,
 // refresh, or any later time for everything read): the completed UTC days
 // before x's, and the part of x's UTC day before x: its head, or for the
 // current day the folded and open minutes before x.
-func (s *series) upTo(x time.Time) counts {
-	if s.daysTo.IsZero() {
-		return counts{}
-	}
-	d := results.Day.BucketStart(x)
-	if d.Before(s.daysFrom) {
+func (s *series) upTo(x time.Time) counts { return s.upToIn(x, results.Day.BucketStart(x)) }
+
+// upToIn is upTo with x's UTC day d.
+func (s *series) upToIn(x, d time.Time) counts {
+	if s.daysTo.IsZero() || d.Before(s.daysFrom) {
 		return counts{}
 	}
 	if d.Before(s.daysTo) {

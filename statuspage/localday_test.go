@@ -2,6 +2,7 @@ package statuspage
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -312,4 +313,84 @@ func (p prunedMinutes) Rollups(ctx context.Context, q results.RollupQuery) ([]re
 		}
 	}
 	return p.RollupReader.Rollups(ctx, q)
+}
+
+// BenchmarkLocalDayFirstRead: the first read of one series (3 months of day
+// rollups, 30 days of minute rollups: storage.retention.raw's default) from
+// a real SQLite store, by time zone: in UTC no head is read; elsewhere one
+// per local midnight with data, of the shorter side (Berlin 1–2 hours of
+// minutes, Kolkata 5.5, Los Angeles 7–8). Multiply by the public series
+// for a page's first load.
+func BenchmarkLocalDayFirstRead(b *testing.B) {
+	ctx := b.Context()
+	store, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(b.TempDir(), "results.db"), PruneInterval: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	now := time.Date(2026, 10, 26, 9, 17, 0, 0, time.UTC)
+	var recs []results.Record
+	for t := now.Add(-30 * 24 * time.Hour); t.Before(now); t = t.Add(time.Minute) {
+		recs = append(recs, results.Record{ID: results.NewID(), Check: "api", Region: "eu", Kind: "http", Started: t,
+			Duration: time.Duration(20+t.Unix()/60%50) * time.Millisecond, OK: t.Unix()/60%97 != 0})
+		if len(recs) == 10000 {
+			if err := store.Write(ctx, recs...); err != nil {
+				b.Fatal(err)
+			}
+			recs = recs[:0]
+		}
+	}
+	if err := store.Write(ctx, recs...); err != nil {
+		b.Fatal(err)
+	}
+	if err := store.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	for _, zone := range []string{"UTC", "Europe/Berlin", "Asia/Kolkata", "America/Los_Angeles"} {
+		b.Run(zone, func(b *testing.B) {
+			loc := mustZone(b, zone)
+			for b.Loop() {
+				c := rollupCache{src: store, loc: loc, workers: 1, historyTTL: time.Hour, lag: 3 * time.Minute}
+				if err := c.refresh(ctx, now, []seriesKey{{"api", "eu"}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestLocalDayHeadsRetried: when reading a head fails, the refresh says
+// so, and the next one (well within HistoryTTL) reads the days and heads
+// again: the local days are then exact.
+func TestLocalDayHeadsRetried(t *testing.T) {
+	loc := mustZone(t, "Europe/Berlin")
+	z := newZoneFixture(t)
+	now := time.Date(2026, 10, 26, 9, 17, 0, 0, time.UTC)
+	z.write(time.Date(2026, 10, 19, 0, 0, 0, 0, time.UTC), now)
+	src := &flakyHeads{RollupReader: z.store, fail: true}
+	c := rollupCache{src: src, loc: loc, workers: 1, historyTTL: time.Hour, lag: 3 * time.Minute}
+	k := seriesKey{"api", "eu"}
+	if err := c.refresh(t.Context(), now, []seriesKey{k}); err == nil || !containsAll(err.Error(), "read head of api/eu", "disk on fire") {
+		t.Fatalf("err = %v", err)
+	}
+	src.fail = false
+	now = now.Add(30 * time.Second)
+	if err := c.refresh(t.Context(), now, []seriesKey{k}); err != nil {
+		t.Fatal(err)
+	}
+	z.check(c.series[k], loc, now, "retried")
+}
+
+// flakyHeads fails reads of minute rollups of less than a day that end
+// before today: the heads' reads.
+type flakyHeads struct {
+	results.RollupReader
+	fail bool
+}
+
+func (f *flakyHeads) Rollups(ctx context.Context, q results.RollupQuery) ([]results.Rollup, error) {
+	if f.fail && q.Res == results.Minute && q.Until.Sub(q.Since) < 12*time.Hour && q.Until.Before(time.Date(2026, 10, 26, 0, 0, 0, 0, time.UTC)) {
+		return nil, errors.New("disk on fire")
+	}
+	return f.RollupReader.Rollups(ctx, q)
 }

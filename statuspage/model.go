@@ -186,13 +186,18 @@ func (p *Page) days(s *snapshot, name string, quorum int, ser []*series, now tim
 	per := make([]counts, len(ser))
 	// ups[j][i] is series j's probes up to the start of day i (the last
 	// one: up to now).
+	var ends, utcDays [historyDays + 1]time.Time
+	for i, b := range bounds {
+		ends[i] = earlier(b, now)
+		utcDays[i] = results.Day.BucketStart(ends[i])
+	}
 	ups := make([][historyDays + 1]counts, len(ser))
 	for j, sr := range ser {
 		if sr == nil {
 			continue
 		}
-		for i, b := range bounds {
-			ups[j][i] = sr.upTo(earlier(b, now))
+		for i, x := range ends {
+			ups[j][i] = sr.upToIn(x, utcDays[i])
 		}
 	}
 	var incidents []pubIncident

@@ -79,13 +79,15 @@ func (s *snapshot) get(key string, render func() (*response, error)) (*response,
 	e := &rendering{done: make(chan struct{})}
 	s.rendered[key] = e
 	s.mu.Unlock()
-	defer close(e.done)
+	defer func() {
+		if e.err != nil || e.r == nil { // not found is not kept: keys stay bounded
+			s.mu.Lock()
+			delete(s.rendered, key)
+			s.mu.Unlock()
+		}
+		close(e.done)
+	}()
 	e.r, e.err = render()
-	if e.err != nil || e.r == nil { // not found is not kept: keys stay bounded
-		s.mu.Lock()
-		delete(s.rendered, key)
-		s.mu.Unlock()
-	}
 	return e.r, e.err
 }
 
