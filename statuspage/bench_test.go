@@ -30,7 +30,13 @@ var benchRegions = []string{"ap", "eu", "us"}
 // synthRollups is a hand-written RollupReader that computes the rollups
 // of a check probed once a minute from every region, as a store would
 // return them: deterministic latencies, a few outages on a few days.
-type synthRollups struct{ now time.Time }
+type synthRollups struct {
+	now time.Time
+	// realistic marks about 15 % of days with some downtime (a few of
+	// them major outages), as a run with random failures has (about 13 %
+	// of days); the default is about 3 bad days per check.
+	realistic bool
+}
 
 func seed(s string) uint64 {
 	h := fnv.New64a()
@@ -54,6 +60,16 @@ func (s synthRollups) Rollups(_ context.Context, q results.RollupQuery) ([]resul
 			r.Total = 1440
 			if (h+k)%97 == 0 { // now and then a bad day (about 3 per check in 90 days)
 				r.Failed = int64(5 + (h+k)%90)
+			}
+			if s.realistic { // the same days in every region of a check
+				switch x := (seed(q.Check)>>7 + k*2654435761) % 100; {
+				case x < 10: // a few failed probes
+					r.Failed = int64(1 + x%4)
+				case x < 14: // a partial outage
+					r.Failed = int64(6 + x*3)
+				case x < 15: // a major outage
+					r.Failed = int64(90 + x*7)
+				}
 			}
 		} else {
 			r.Total = 1
@@ -105,8 +121,13 @@ func benchSource(now time.Time, rr results.RollupReader) (*fakeSource, statuspag
 
 // benchPage is the page on the synthetic source, its rollups read once.
 func benchPage(b testing.TB) (*statuspage.Page, http.Handler) {
+	return benchPageOf(b, false)
+}
+
+// benchPageOf is benchPage, with realistic marks about one day in five.
+func benchPageOf(b testing.TB, realistic bool) (*statuspage.Page, http.Handler) {
 	now := time.Now().UTC()
-	src, cfg := benchSource(now, synthRollups{now: now})
+	src, cfg := benchSource(now, synthRollups{now: now, realistic: realistic})
 	p, err := statuspage.New(cfg, src, statuspage.Options{TTL: time.Hour, Now: func() time.Time { return now }})
 	if err != nil {
 		b.Fatal(err)
@@ -360,17 +381,29 @@ func BenchmarkPageSQLite(b *testing.B) {
 
 // TestPageSize: the page (200 checks, 3 regions, 90 days) stays
 // within 300 KB of HTML.
+//
+// "sparse" has about 3 marked days per component; "realistic" about one
+// in six (most with a few failed probes, some partial and a few major
+// outages), as a run with random failures has (about 13 %).
 func TestPageSize(t *testing.T) {
-	_, h := benchPage(t)
-	w := serveIndex(t, h, false)
-	if n := w.Body.Len(); n > 300*1000 {
-		t.Errorf("GET / is %d bytes, want ≤ 300 KB", n)
-	} else {
-		t.Logf("GET / is %d bytes (%.0f KB)", n, float64(n)/1000)
-	}
-	if z := serveIndex(t, h, true); z.Header().Get("Content-Encoding") != "gzip" {
-		t.Error("not gzipped")
-	} else {
-		t.Logf("gzipped: %d bytes", z.Body.Len())
+	for _, realistic := range []bool{false, true} {
+		name := map[bool]string{false: "sparse", true: "realistic"}[realistic]
+		t.Run(name, func(t *testing.T) {
+			_, h := benchPageOf(t, realistic)
+			w := serveIndex(t, h, false)
+			if d := os.Getenv("STATUSPAGE_DUMP"); d != "" {
+				os.WriteFile(filepath.Join(d, name+".html"), w.Body.Bytes(), 0o644)
+			}
+			if n := w.Body.Len(); n > 300*1000 {
+				t.Errorf("GET / is %d bytes, want ≤ 300 KB", n)
+			} else {
+				t.Logf("GET / is %d bytes (%.0f KB)", n, float64(n)/1000)
+			}
+			if z := serveIndex(t, h, true); z.Header().Get("Content-Encoding") != "gzip" {
+				t.Error("not gzipped")
+			} else {
+				t.Logf("gzipped: %d bytes", z.Body.Len())
+			}
+		})
 	}
 }

@@ -9,17 +9,26 @@ import (
 	"github.com/vantageprobe/vantage/results"
 )
 
-// Day bars are one SVG per component, 90 columns 3 units apart, each bar 2
-// units wide, drawn as dashed strokes (stroke-dasharray 2 1 in the
-// stylesheet): one green stroke under every day from the first with data
-// to today, titled with its date range, and over it one stroke per run of
-// days without data and one per day that is not plain green (downtime,
-// degraded, maintenance or an incident), each with its own <title>. This
-// keeps 200 components × 90 days in a page of a few hundred kilobytes.
-const (
-	barPitch = 3
-	barWidth = 2
-)
+// Day bars are one SVG per component, 90 columns 1 unit apart (x is the
+// day's index: short numbers), each bar ⅔ unit wide, drawn as dashed
+// strokes (stroke-dasharray .667 .333 in the stylesheet; the pattern starts
+// again at each subpath): one green stroke under every day from the first with data
+// to today, without a title (the days not marked are 100 %; the uptime
+// and the count of marked days are in the text beside and the accessible
+// label), and over it one stroke per run of
+// days without data, and one path per colour for the days that are not
+// plain green (downtime, degraded, maintenance or an incident): a subpath
+// per run of adjacent days of that colour, one <title> naming the colour's
+// meaning and its dates ("≤ 60 min down: 30 Dec 2025, 8, 21 Jan": the
+// year only when it is not today's; a day's
+// incidents by count, its maintenance). Each day's uptime, downtime and
+// incidents by name are in the table of /components/{check}. A marked
+// day costs about 12 bytes, so 200 components × 90 days stay within 300
+// KB even with one day in six marked.
+
+// barsViewBox is the viewBox of the bars: 90 days, less the gap after the
+// last.
+const barsViewBox = "0 -15 89.667 30"
 
 // dayInfo is what one bar shows.
 type dayInfo struct {
@@ -35,7 +44,7 @@ func (d dayInfo) plain() bool {
 	return len(d.incidents) == 0 && d.uptime.maintenance == 0 && (c == barOK || c == barNoData)
 }
 
-// dayLabel is a day's tooltip and accessible text.
+// dayLabel is a day's accessible text.
 func dayLabel(d dayInfo) string {
 	return dateText(d.start) + ": " + dayText(d)
 }
@@ -87,8 +96,22 @@ func rangeText(a, b time.Time) string {
 	return a.Format("2") + "–" + dateText(b)
 }
 
+// barWords is what a colour of marked days means, in its <title>.
+var barWords = map[string]string{
+	barOK:       "Incidents or maintenance",
+	barNoData:   "No data",
+	barDegraded: "Degraded",
+	barMinor:    "≤ 5 min down",
+	barPartial:  "≤ 60 min down",
+	barMajor:    "Over 60 min down",
+}
+
+// barOrder is the order of the marks: the worse colours drawn last.
+var barOrder = []string{barOK, barNoData, barDegraded, barMinor, barPartial, barMajor}
+
 // buildBars returns the strokes of days (oldest first): the green
-// background, then the marks over it.
+// background, the runs without data, then one path per colour of marked
+// days.
 func buildBars(days []dayInfo) []barView {
 	first, last := -1, -1
 	marked := false
@@ -102,37 +125,92 @@ func buildBars(days []dayInfo) []barView {
 		marked = marked || !d.plain()
 	}
 	var out []barView
-	if first >= 0 {
-		title := rangeText(days[first].start, days[last].start) + ": 100% uptime"
-		if marked {
-			title += " on the days not marked"
-		}
-		out = append(out, barView{Class: barOK, D: stroke(first, last), Title: title})
+	if first >= 0 { // no title: the component's text says the uptime
+		out = append(out, barView{Class: barOK, D: stroke(first, last)})
 	}
 	for i := 0; i < len(days); i++ {
-		c := barClass(days[i].uptime)
-		switch {
-		case days[i].plain() && c == barNoData:
+		if days[i].plain() && barClass(days[i].uptime) == barNoData {
 			j := i
 			for j+1 < len(days) && days[j+1].plain() && barClass(days[j+1].uptime) == barNoData {
 				j++
 			}
 			out = append(out, barView{Class: barNoData, D: stroke(i, j), Title: rangeText(days[i].start, days[j].start) + ": no data"})
 			i = j
-		case !days[i].plain():
-			out = append(out, barView{Class: c, D: stroke(i, i), Title: dayLabel(days[i])})
+		}
+	}
+	if !marked {
+		return out
+	}
+	for _, c := range barOrder {
+		var d, title strings.Builder
+		var month time.Time // of the dates not yet followed by their month
+		year := days[len(days)-1].start.Year()
+		for i := 0; i < len(days); i++ {
+			if days[i].plain() || barClass(days[i].uptime) != c {
+				continue
+			}
+			j := i
+			for j+1 < len(days) && !days[j+1].plain() && barClass(days[j+1].uptime) == c {
+				j++
+			}
+			d.WriteString(stroke(i, j))
+			for k := i; k <= j; k++ {
+				t := days[k].start
+				m := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+				switch {
+				case title.Len() == 0:
+					title.WriteString(barWords[c] + ": ")
+				case m.Equal(month):
+					title.WriteString(", ")
+				default:
+					title.WriteString(monthText(month, m, year) + ", ")
+				}
+				month = m
+				title.WriteString(strconv.Itoa(t.Day()) + dayNotes(days[k]))
+			}
+			i = j
+		}
+		if d.Len() > 0 {
+			title.WriteString(monthText(month, time.Time{}, year))
+			out = append(out, barView{Class: c, D: d.String(), Title: title.String()})
 		}
 	}
 	return out
 }
 
-// stroke is the path of the bars of days i…j.
-func stroke(i, j int) string {
-	return "M" + strconv.Itoa(i*barPitch) + " 0h" + strconv.Itoa((j-i+1)*barPitch-(barPitch-barWidth))
+// monthText follows the last date of month m: " Sep", or " Dec 2025"
+// when the next date (next, zero at the end) is in another year and m is
+// not in this year (today's, the bars' last day).
+func monthText(m, next time.Time, year int) string {
+	if m.Year() != year && (next.IsZero() || next.Year() != m.Year()) {
+		return m.Format(" Jan 2006")
+	}
+	return m.Format(" Jan")
 }
 
-// barsWidth is the viewBox width of the bars.
-const barsWidth = historyDays*barPitch - (barPitch - barWidth)
+// dayNotes is a marked day's incidents (by count) and maintenance.
+func dayNotes(d dayInfo) string {
+	var s []string
+	switch n := len(d.incidents); n {
+	case 0:
+	case 1:
+		s = append(s, "1 incident")
+	default:
+		s = append(s, strconv.Itoa(n)+" incidents")
+	}
+	if d.uptime.maintenance > 0 {
+		s = append(s, "maintenance")
+	}
+	if len(s) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(s, ", ") + ")"
+}
+
+// stroke is the path of the bars of days i…j.
+func stroke(i, j int) string {
+	return "M" + strconv.Itoa(i) + " 0h" + strconv.Itoa(j-i+1)
+}
 
 // chartSeries is one line pair (p50, p95) of a response-time chart.
 type chartSeries struct {

@@ -2,6 +2,7 @@ package statuspage
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -118,11 +119,13 @@ func TestNinetyDayUptime(t *testing.T) {
 	}
 }
 
-// TestBuildBars: a green stroke from the first day with data to today,
-// titled with its range; over it a stroke per run of days without data and
-// one per marked day, with uptime, downtime and incidents in its title.
+// TestBuildBars: a green stroke without a title from the first day with
+// data to today; over it a stroke per run of days without data, then one
+// path per colour of marked days, a subpath per run, titled with the
+// colour's meaning and its dates (incidents by count; the year only when
+// it is not today's).
 func TestBuildBars(t *testing.T) {
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	start := time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)
 	days := make([]dayInfo, 90)
 	for i := range days {
 		days[i] = dayInfo{start: start.AddDate(0, 0, i)}
@@ -130,8 +133,13 @@ func TestBuildBars(t *testing.T) {
 			days[i].uptime = dayUptime{measured: 1440}
 		}
 	}
-	days[50].uptime.major = 11
+	for _, i := range []int{30, 31, 49, 50, 52, 60} { // 31 Dec, 1 Jan, 19, 20, 22 Jan, 30 Jan
+		days[i].uptime.major = 11
+	}
+	days[51].uptime.major = 3
 	days[60].incidents = []linkView{{Text: "Slow <b>logins</b>"}}
+	days[61].incidents = []linkView{{Text: "a"}, {Text: "b"}}
+	days[62].uptime.maintenance = 30
 	days[70].uptime = dayUptime{} // a gap
 	days[71].uptime = dayUptime{}
 	bars := buildBars(days)
@@ -140,24 +148,27 @@ func TestBuildBars(t *testing.T) {
 		got = append(got, b.Class+" "+b.D+" "+b.Title)
 	}
 	want := []string{
-		"ok M30 0h239 11 Jan – 31 Mar 2026: 100% uptime on the days not marked",
-		"nd M0 0h29 1–10 Jan 2026: no data",
-		"pa M150 0h2 20 Feb 2026: 99.23% uptime, 11 min downtime",
-		"ok M180 0h2 2 Mar 2026: 100.00% uptime; incidents: Slow <b>logins</b>",
-		"nd M210 0h5 12–13 Mar 2026: no data",
+		"ok M10 0h80 ",
+		"nd M0 0h10 1–10 Dec 2025: no data",
+		"nd M70 0h2 9–10 Feb 2026: no data",
+		"ok M61 0h2 Incidents or maintenance: 31 (2 incidents) Jan, 1 (maintenance) Feb",
+		"mi M51 0h1 ≤ 5 min down: 21 Jan",
+		"pa M30 0h2M49 0h2M52 0h1M60 0h1 ≤ 60 min down: 31 Dec 2025, 1, 19, 20, 22, 30 (1 incident) Jan",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("bars\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	// The background ends at the right edge of the viewBox.
-	if end := 30 + 239; end != barsWidth {
-		t.Errorf("bars end at %d, viewBox is %d wide", end, barsWidth)
+	// The background ends at the right edge of the viewBox (less the gap
+	// after the last day).
+	if barsViewBox != "0 -15 "+strconv.FormatFloat(historyDays-1.0/3, 'f', 3, 64)+" 30" {
+		t.Errorf("viewBox %q, want %d days", barsViewBox, historyDays)
 	}
+	start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	// A clean history is one stroke without "not marked".
 	for i := range days {
 		days[i] = dayInfo{start: start.AddDate(0, 0, i), uptime: dayUptime{measured: 1440}}
 	}
-	if b := buildBars(days); len(b) != 1 || b[0].Title != "1 Jan – 31 Mar 2026: 100% uptime" {
+	if b := buildBars(days); len(b) != 1 || b[0].Title != "" || b[0].D != "M0 0h90" {
 		t.Errorf("clean: %+v", b)
 	}
 	if b := buildBars(make([]dayInfo, 90)); len(b) != 1 || b[0].Class != barNoData {
