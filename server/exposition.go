@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"compress/gzip"
 	"io"
 	"log/slog"
 	"math"
@@ -35,9 +34,8 @@ func (s *Server) metricsHandler() http.Handler {
 }
 
 // serveText writes the text exposition (format 0.0.4), gzipped when the
-// scraper accepts it (Prometheus always does). Compression runs on its own
-// goroutine, fed through a pipe, so rendering and compressing a large
-// exposition overlap on two cores.
+// scraper accepts it (Prometheus always does): rendering and compressing
+// overlap, on two cores (see memberWriter).
 func (s *Server) serveText(w http.ResponseWriter, r *http.Request) {
 	core, err := prometheus.Gatherers{s.metrics.core, prometheus.GathererFunc(s.metrics.gatherAlerts)}.Gather()
 	if err != nil {
@@ -53,24 +51,9 @@ func (s *Server) serveText(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.Set("Content-Encoding", "gzip")
-	gz, _ := s.gzips.Get().(*gzip.Writer)
-	if gz == nil {
-		gz, _ = gzip.NewWriterLevel(w, gzip.BestSpeed) // a valid level never fails
-	} else {
-		gz.Reset(w)
-	}
-	pr, pw := io.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_, err := io.CopyBuffer(gz, pr, make([]byte, textBuffer))
-		pr.CloseWithError(err) // a scraper that went away stops the renderer
-	}()
-	s.renderText(pw, core)
-	_ = pw.Close()
-	<-done
-	_ = gz.Close()
-	s.gzips.Put(gz)
+	mw := newMemberWriter(w, &s.gzips, &s.chunks)
+	s.renderText(mw, core)
+	_ = mw.Close() // an error means the scraper went away
 }
 
 // textBuffer is the size of the chunks the text exposition is written in.

@@ -65,6 +65,7 @@ type Server struct {
 	agents    agents // status of the regions' agents
 	series    seriesTable
 	gzips     sync.Pool // *gzip.Writer for /metrics
+	chunks    sync.Pool // *[]byte, the chunks /metrics is compressed in
 	tracer    atomic.Pointer[tracing.Exporter]
 	// alertStore keeps alert state and the outbox; alerting is the running
 	// engine, replaced on reload; slos are the newest SLO statuses.
