@@ -48,12 +48,14 @@ func (c *alertCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *alertCollector) Collect(ch chan<- prometheus.Metric) {
 	type key struct{ rule, sev, state string }
 	counts := map[key]int{}
-	for _, r := range c.e.rules {
-		for _, sev := range []Severity{r.Severity, SeverityTicket} {
-			if r.SLOBurn || sev == r.Severity {
-				counts[key{r.Name, string(sev), statusPending}] += 0
-				counts[key{r.Name, string(sev), statusFiring}] += 0
-			}
+	for _, r := range c.e.rules { // every rule's series exist, at 0 when nothing fires
+		sevs := []Severity{r.Severity}
+		if r.SLOBurn {
+			sevs = []Severity{SeverityPage, SeverityTicket}
+		}
+		for _, sev := range sevs {
+			counts[key{r.Name, string(sev), statusPending}] = 0
+			counts[key{r.Name, string(sev), statusFiring}] = 0
 		}
 	}
 	c.e.mu.Lock()

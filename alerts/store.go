@@ -166,6 +166,10 @@ func (s *Store) alerts(ctx context.Context) ([]*alertState, error) {
 	return out, rows.Err()
 }
 
+// upsertLog records what a receiver was last told about a group.
+const upsertLog = `INSERT INTO notify_log (group_key, receiver, sent_at, firing) VALUES (?, ?, ?, ?)
+	ON CONFLICT (group_key, receiver) DO UPDATE SET sent_at = excluded.sent_at, firing = excluded.firing`
+
 // logEntry is what a receiver was last told about a group.
 type logEntry struct {
 	SentAt time.Time
@@ -217,9 +221,7 @@ func (s *Store) enqueue(ctx context.Context, n Notification, e logEntry) error {
 		ON CONFLICT (receiver, key) DO NOTHING`, n.Receiver, n.Key, b, ms(n.Time), ms(n.Time)); err != nil {
 		return fmt.Errorf("enqueue notification: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO notify_log (group_key, receiver, sent_at, firing) VALUES (?, ?, ?, ?)
-		ON CONFLICT (group_key, receiver) DO UPDATE SET sent_at = excluded.sent_at, firing = excluded.firing`,
-		n.GroupKey, n.Receiver, ms(e.SentAt), firing); err != nil {
+	if _, err := tx.ExecContext(ctx, upsertLog, n.GroupKey, n.Receiver, ms(e.SentAt), firing); err != nil {
 		return fmt.Errorf("enqueue notification: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -356,9 +358,7 @@ func (s *Store) Silences(ctx context.Context, now time.Time) ([]Silence, error) 
 // (a resolved alert of a receiver that wants no resolved notifications).
 func (s *Store) setLog(ctx context.Context, group, receiver string, e logEntry) error {
 	firing, _ := json.Marshal(e.Firing)
-	_, err := s.db.ExecContext(ctx, `INSERT INTO notify_log (group_key, receiver, sent_at, firing) VALUES (?, ?, ?, ?)
-		ON CONFLICT (group_key, receiver) DO UPDATE SET sent_at = excluded.sent_at, firing = excluded.firing`,
-		group, receiver, ms(e.SentAt), firing)
+	_, err := s.db.ExecContext(ctx, upsertLog, group, receiver, ms(e.SentAt), firing)
 	if err != nil {
 		return fmt.Errorf("record notification log: %w", err)
 	}

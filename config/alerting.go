@@ -64,7 +64,7 @@ func (c *Config) validateAlerting(pos Positions) []Problem {
 				at(fmt.Sprintf("%s.checks[%d]", path, j), "slo_burn needs an slo on check %q", name)
 			}
 		}
-		c.checkNotifiers(pos, path, r.Notify, r.NotifyBySeverity, at)
+		c.checkNotifiers(path, r.Notify, r.NotifyBySeverity, at)
 	}
 	for i := range c.Silences {
 		component(fmt.Sprintf("silences[%d]", i), c.Silences[i].Validate())
@@ -109,7 +109,7 @@ func (c *Config) validateAlerting(pos Positions) []Problem {
 }
 
 // checkNotifiers reports rule notifiers that are not configured.
-func (c *Config) checkNotifiers(_ Positions, path string, notify []string, bySeverity map[alerts.Severity][]string,
+func (c *Config) checkNotifiers(path string, notify []string, bySeverity map[alerts.Severity][]string,
 	at func(path, format string, args ...any)) {
 	known := make([]string, 0, len(c.Notifiers))
 	for _, n := range c.Notifiers {

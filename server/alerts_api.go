@@ -2,12 +2,12 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/vantageprobe/vantage/alerts"
@@ -34,9 +34,6 @@ func (s *Server) listSilences(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"silences": out})
 }
 
-// maxSilenceBody caps POST /api/v1/silences.
-const maxSilenceBody = 64 << 10
-
 // addSilence serves POST /api/v1/silences on the admin listener.
 func (s *Server) addSilence(w http.ResponseWriter, r *http.Request) {
 	eng := s.engine()
@@ -45,9 +42,7 @@ func (s *Server) addSilence(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var sil alerts.Silence
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxSilenceBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&sil); err != nil {
+	if err := decodeBody(w, r, &sil); err != nil {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("silence: %w", err))
 		return
 	}
@@ -153,18 +148,8 @@ func (s *Server) listSLOs(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, sloView(st))
 	}
-	slices.SortFunc(out, func(a, b SLOView) int { return compare(a.Check, b.Check) })
+	slices.SortFunc(out, func(a, b SLOView) int { return strings.Compare(a.Check, b.Check) })
 	writeJSON(w, http.StatusOK, map[string]any{"slos": out})
-}
-
-func compare(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // SLOReport evaluates every SLO of cfg now from the results database at
