@@ -311,9 +311,6 @@ func (s *Server) Run(ctx context.Context) error {
 		defer func() { alertLoopDone <- struct{}{} }()
 		s.statusLoop(actx)
 	}()
-	if p := s.page.Load(); p != nil {
-		go func() { _ = p.Refresh(actx) }() // the first build reads 90 days of rollups
-	}
 	s.sched.Start()
 	uctx, stopUptimes := context.WithCancel(ctx)
 	uptimesDone := make(chan struct{})

@@ -157,13 +157,25 @@ func (s *Server) invalidatePage() {
 	}
 }
 
-// statusLoop invalidates the status page when a public check's state
+// statusLoop builds every new status page (at start and after a reload)
+// at once, so that its first visitor does not wait for 90 days of rollups
+// to be read, and invalidates the page when a public check's state
 // changes, until ctx ends.
 func (s *Server) statusLoop(ctx context.Context) {
 	t := time.NewTicker(statusInterval)
 	defer t.Stop()
 	last := map[string]statuspage.State{}
+	var warmed *statuspage.Page
 	for {
+		if p := s.page.Load(); p != nil && p != warmed {
+			warmed = p
+			start := time.Now()
+			if err := p.Refresh(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("status page: first build failed; the first visitor retries", "err", err)
+			} else if err == nil {
+				s.log.Debug("status page built", "took", time.Since(start).Round(time.Millisecond))
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -1,6 +1,7 @@
 package statuspage
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -119,11 +120,12 @@ func TestNinetyDayUptime(t *testing.T) {
 	}
 }
 
-// TestBuildBars: a green stroke without a title from the first day with
-// data to today; over it a stroke per run of days without data, then one
-// path per colour of marked days, a subpath per run, titled with the
-// colour's meaning and its dates (incidents by count; the year only when
-// it is not today's).
+// TestBuildBars: a green stroke from the first day with data to today,
+// titled for the days without a mark; over it a stroke per run of days
+// without data, then the marked days by colour (worst last), one path per
+// distinct description titled with its dates (the year only when it is not
+// today's), its uptime, downtime and incidents by name; several paths of
+// a colour share a <g>.
 func TestBuildBars(t *testing.T) {
 	start := time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)
 	days := make([]dayInfo, 90)
@@ -145,18 +147,29 @@ func TestBuildBars(t *testing.T) {
 	bars := buildBars(days)
 	var got []string
 	for _, b := range bars {
-		got = append(got, b.Class+" "+b.D+" "+b.Title)
+		for _, p := range b.Paths {
+			got = append(got, b.Class+" "+p.D+" "+p.Title)
+		}
 	}
 	want := []string{
-		"ok M10 0h80 ",
+		"ok M10 0h80 Other days: 100% uptime, no incidents",
 		"nd M0 0h10 1–10 Dec 2025: no data",
 		"nd M70 0h2 9–10 Feb 2026: no data",
-		"ok M61 0h2 Incidents or maintenance: 31 (2 incidents) Jan, 1 (maintenance) Feb",
-		"mi M51 0h1 ≤ 5 min down: 21 Jan",
-		"pa M30 0h2M49 0h2M52 0h1M60 0h1 ≤ 60 min down: 31 Dec 2025, 1, 19, 20, 22, 30 (1 incident) Jan",
+		"ok M61 0h1 31 Jan: 100% uptime; incidents: a, b",
+		"ok M62 0h1 1 Feb: 100% uptime, maintenance",
+		"mi M51 0h1 21 Jan: 99.79% uptime, 3 min down",
+		"pa M30 0h2M49 0h2M52 0h1 31 Dec 2025, 1, 19, 20, 22 Jan: 99.23% uptime, 11 min down",
+		"pa M60 0h1 30 Jan: 99.23% uptime, 11 min down; incidents: Slow <b>logins</b>",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("bars\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var classes []string
+	for _, b := range bars {
+		classes = append(classes, fmt.Sprintf("%s×%d", b.Class, len(b.Paths)))
+	}
+	if got := strings.Join(classes, " "); got != "ok×1 nd×2 ok×2 mi×1 pa×2" {
+		t.Errorf("groups %s", got)
 	}
 	// The background ends at the right edge of the viewBox (less the gap
 	// after the last day).
@@ -168,7 +181,7 @@ func TestBuildBars(t *testing.T) {
 	for i := range days {
 		days[i] = dayInfo{start: start.AddDate(0, 0, i), uptime: dayUptime{measured: 1440}}
 	}
-	if b := buildBars(days); len(b) != 1 || b[0].Title != "" || b[0].D != "M0 0h90" {
+	if b := buildBars(days); len(b) != 1 || b[0].Paths[0] != (barPath{D: "M0 0h90"}) {
 		t.Errorf("clean: %+v", b)
 	}
 	if b := buildBars(make([]dayInfo, 90)); len(b) != 1 || b[0].Class != barNoData {

@@ -61,8 +61,16 @@ type componentView struct {
 	Days        []dayView // newest first; the component page only
 }
 
+// barView is the strokes of one colour of day bars, in a <g> when there
+// are several.
 type barView struct {
-	Class, D, Title string
+	Class string
+	Paths []barPath
+}
+
+// barPath is one stroke and its tooltip ("" for none).
+type barPath struct {
+	D, Title string
 }
 
 type regionView struct {

@@ -102,6 +102,9 @@ func BenchmarkStatusPageWrk(b *testing.B) {
 				resp.Body.Close()
 				if resp.StatusCode == 200 {
 					cold, size = time.Since(start), len(body)
+					if d := os.Getenv("STATUSPAGE_DUMP"); d != "" { // to look at what the bytes are
+						_ = os.WriteFile(filepath.Join(d, "wrk.html"), body, 0o644)
+					}
 					break
 				}
 			}

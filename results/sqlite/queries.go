@@ -156,7 +156,7 @@ func (s *Store) queryRollups(ctx context.Context, table string, q results.Rollup
 		return nil, nil
 	}
 	query, args := rollupsQuery(table, q, regions)
-	rows, err := s.rdb.QueryContext(ctx, query, args...)
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -116,6 +116,10 @@ type Store struct {
 	prunerDone chan struct{}
 	closeOnce  sync.Once
 	closeErr   error
+
+	stmtMu      sync.Mutex
+	stmts       map[string]*sql.Stmt // prepared reads by query text (bounded)
+	stmtsClosed bool
 }
 
 var _ results.Store = (*Store)(nil)
@@ -203,6 +207,12 @@ func (s *Store) Close() error {
 		s.pruneMu.Lock() // waits for a caller's Prune, which life's end cancels
 		s.q.close()
 		<-s.writerDone
+		s.stmtMu.Lock()
+		for _, st := range s.stmts {
+			st.Close()
+		}
+		s.stmts, s.stmtsClosed = nil, true
+		s.stmtMu.Unlock()
 		err := errors.Join(s.q.lost(), s.rdb.Close(), s.wdb.Close()) // the writer last: it checkpoints the WAL
 		s.pruneMu.Unlock()
 		if s.metrics != nil {
@@ -213,6 +223,34 @@ func (s *Store) Close() error {
 		}
 	})
 	return s.closeErr
+}
+
+// maxStmts bounds the prepared reads kept: a query's text varies only with
+// its table, the number of regions and which bounds are set.
+const maxStmts = 64
+
+// query runs a read on the read pool through a statement prepared once
+// per text (parsing is about a tenth of a small range scan); texts beyond
+// maxStmts run unprepared.
+func (s *Store) query(ctx context.Context, text string, args ...any) (*sql.Rows, error) {
+	s.stmtMu.Lock()
+	st, ok := s.stmts[text]
+	if !ok && !s.stmtsClosed && len(s.stmts) < maxStmts {
+		var err error
+		if st, err = s.rdb.PrepareContext(ctx, text); err != nil {
+			s.stmtMu.Unlock()
+			return nil, err
+		}
+		if s.stmts == nil {
+			s.stmts = map[string]*sql.Stmt{}
+		}
+		s.stmts[text] = st
+	}
+	s.stmtMu.Unlock()
+	if st == nil {
+		return s.rdb.QueryContext(ctx, text, args...)
+	}
+	return st.QueryContext(ctx, args...)
 }
 
 // closed reports whether Close has begun.
