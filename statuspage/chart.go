@@ -327,7 +327,11 @@ func linePath(v []time.Duration, top time.Duration) string {
 				b.WriteString("h" + strconv.Itoa(n))
 				inL = false
 			case !inL:
-				b.WriteString("l" + strconv.Itoa(n) + " " + strconv.Itoa(n*dy))
+				b.WriteString("l" + strconv.Itoa(n))
+				if n*dy > 0 {
+					b.WriteString(" ")
+				}
+				b.WriteString(strconv.Itoa(n * dy))
 				inL = true
 			default: // an implicit "l": a space, unless the sign separates
 				b.WriteString(" " + strconv.Itoa(n))

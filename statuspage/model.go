@@ -274,20 +274,17 @@ func (p *Page) hours(c *component, st CheckState, ser []*series, now time.Time, 
 	}
 	if showRT {
 		// The component's page draws p50 and p95 of every region; the
-		// index, to stay small, each region's p50 and the p95 of all.
+		// index, to stay small, the p50 and p95 of all regions (each
+		// region's are in the text beside it).
 		merged := chartSeries{class: "l0", p50: true, p95: true}
 		merged.quantiles(mergedHours[:])
 		detail, index := []chartSeries{merged}, []chartSeries{merged}
 		if len(regions) > 1 {
-			detail, index = nil, nil
+			detail = nil
 			for _, cs := range regions {
 				cs.p50, cs.p95 = true, true
 				detail = append(detail, cs)
-				cs.p95 = false
-				index = append(index, cs)
 			}
-			merged.class, merged.p50 = "all", false
-			index = append(index, merged)
 		}
 		c.view.Chart, c.view.DetailChart = buildChart(index, daySpan), buildChart(detail, daySpan)
 		c.view.Chart.Label = chartLabel(c.view.Chart, all)

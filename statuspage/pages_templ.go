@@ -626,7 +626,7 @@ func componentPage(v componentPageView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if v.ShowRegions && len(v.Component.Regions) > 0 {
-				templ_7745c5c3_Err = regions(v.Component.Regions, v.ShowResponse).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = regions(v.Component.Regions, v.ShowResponse, true).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

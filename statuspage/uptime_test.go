@@ -201,7 +201,7 @@ func TestLinePath(t *testing.T) {
 	}
 	v[5], v[6], v[7] = 0, 100*ms, 0
 	v[10], v[11] = 60*ms, 70*ms
-	if got, want := linePath(v[:], 100*ms), "M0 12h4M6 2h0M8 12h1l2 -4 1 4h11"; got != want {
+	if got, want := linePath(v[:], 100*ms), "M0 12h4M6 2h0M8 12h1l2-4 1 4h11"; got != want {
 		t.Errorf("gaps: %s, want %s", got, want)
 	}
 	if niceCeil(130*ms) != 200*ms || niceCeil(480*ms) != 500*ms || niceCeil(1001*ms) != 2000*ms || niceCeil(90*ms) != 100*ms {

@@ -55,7 +55,7 @@ type componentView struct {
 	Bars        []barView
 	BarsText    string // accessible summary of the 90 days
 	Regions     []regionView
-	Chart       chartView // on the index: each region's p50, the p95 of all
+	Chart       chartView // on the index: p50 and p95 of all regions
 	DetailChart chartView // on the component's page: p50 and p95 of each region
 	WeekChart   chartView // on the component's page: the same over 7 days
 	Days        []dayView // newest first; the component page only
