@@ -31,6 +31,7 @@ const (
 	DefaultStoragePath     = "vantage.db"
 	DefaultRawRetention    = 30 * 24 * time.Hour
 	DefaultRollupRetention = 400 * 24 * time.Hour
+	DefaultHourlyRetention = 90 * 24 * time.Hour
 )
 
 // Config is a whole vantage.yaml.
@@ -111,6 +112,7 @@ type Storage struct {
 // Retention says how long results are kept.
 type Retention struct {
 	Raw     time.Duration `yaml:"raw"`     // default 30d
+	Hourly  time.Duration `yaml:"hourly"`  // default 90d (at least raw, at most rollups)
 	Rollups time.Duration `yaml:"rollups"` // default 400d
 }
 
@@ -411,6 +413,12 @@ func (c *Config) validateServer(pos Positions) []Problem {
 	}
 	if r.Rollups < r.Raw {
 		at("storage.retention.rollups", fmt.Sprintf("%s must not be shorter than retention.raw %s", r.Rollups, r.Raw))
+	}
+	if r.Hourly == 0 {
+		r.Hourly = min(max(DefaultHourlyRetention, r.Raw), r.Rollups)
+	}
+	if r.Hourly < r.Raw || r.Hourly > r.Rollups {
+		at("storage.retention.hourly", fmt.Sprintf("%s must be between retention.raw %s and retention.rollups %s", r.Hourly, r.Raw, r.Rollups))
 	}
 	slices.SortFunc(ps, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
 	return ps

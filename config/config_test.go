@@ -248,3 +248,33 @@ checks:
 		`v.yaml:16:13: checks[0].quorum: must be between 1 and the number of the check's regions (3), got 4`,
 	})
 }
+
+// TestHourlyRetention: hourly rollups default to 90 days, bounded by the
+// raw and the daily retention; out of bounds is an error on its line.
+func TestHourlyRetention(t *testing.T) {
+	const checks = "\nchecks: [{name: a, http: {url: \"http://127.0.0.1:1/\"}}]\n"
+	for _, tt := range []struct {
+		storage string
+		want    time.Duration
+		err     string
+	}{
+		{"storage: {path: v.db}", 90 * 24 * time.Hour, ""},
+		{"storage: {retention: {raw: 120d, rollups: 400d}}", 120 * 24 * time.Hour, ""},
+		{"storage: {retention: {raw: 7d, rollups: 30d}}", 30 * 24 * time.Hour, ""},
+		{"storage: {retention: {hourly: 14d}}", 0, "v.yaml:1:31: storage.retention.hourly: 336h0m0s must be between retention.raw 720h0m0s and retention.rollups 9600h0m0s"},
+	} {
+		cfg, err := config.Parse("v.yaml", []byte(tt.storage+checks), noEnv)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%s: error %v, want %q", tt.storage, err, tt.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tt.storage, err)
+		}
+		if got := cfg.Storage.Retention.Hourly; got != tt.want {
+			t.Errorf("%s: hourly %v, want %v", tt.storage, got, tt.want)
+		}
+	}
+}

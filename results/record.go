@@ -111,6 +111,7 @@ type Resolution time.Duration
 // Rollup resolutions.
 const (
 	Minute = Resolution(time.Minute)
+	Hour   = Resolution(time.Hour)
 	Day    = Resolution(24 * time.Hour)
 )
 

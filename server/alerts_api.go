@@ -155,7 +155,7 @@ func (s *Server) listSLOs(w http.ResponseWriter, r *http.Request) {
 // SLOReport evaluates every SLO of cfg now from the results database at
 // dbPath (for `vantage slo`), in config order.
 func SLOReport(ctx context.Context, cfg *config.Config, dbPath string, now time.Time) ([]SLOView, error) {
-	store, err := sqlite.Open(ctx, sqlite.Options{Path: dbPath, RawRetention: cfg.Storage.Retention.Raw, RollupRetention: cfg.Storage.Retention.Rollups})
+	store, err := sqlite.Open(ctx, sqlite.Options{Path: dbPath, RawRetention: cfg.Storage.Retention.Raw, RollupRetention: cfg.Storage.Retention.Rollups, HourRetention: cfg.Storage.Retention.Hourly})
 	if err != nil {
 		return nil, err
 	}

@@ -120,7 +120,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	reg := prometheus.NewRegistry()
 	store, err := sqlite.Open(ctx, sqlite.Options{
 		Path: cfg.Storage.Path, RawRetention: cfg.Storage.Retention.Raw,
-		RollupRetention: cfg.Storage.Retention.Rollups, Logger: logger(o.Logger), Registerer: reg,
+		RollupRetention: cfg.Storage.Retention.Rollups, HourRetention: cfg.Storage.Retention.Hourly, Logger: logger(o.Logger), Registerer: reg,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open results store: %w", err)

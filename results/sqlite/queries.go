@@ -142,9 +142,58 @@ func (s *Store) Rollups(ctx context.Context, q results.RollupQuery) ([]results.R
 			return nil, fmt.Errorf("query rollups: %w", err)
 		}
 	}
-	out, err := s.queryRollups(ctx, table, q, regions)
+	var out []results.Rollup
+	if q.Res == results.Hour && s.hoursSince.After(q.Since) {
+		out, err = s.hoursFromMinutes(ctx, q, regions)
+		if err != nil {
+			return nil, fmt.Errorf("query rollups: %w", err)
+		}
+		if !q.Until.IsZero() && !q.Until.After(s.hoursSince) {
+			return out, nil
+		}
+		q.Since = s.hoursSince
+	}
+	rest, err := s.queryRollups(ctx, table, q, regions)
 	if err != nil {
 		return nil, fmt.Errorf("query rollups: %w", err)
+	}
+	return append(out, rest...), nil
+}
+
+// hoursFromMinutes sums the hour buckets of q before hoursSince from the
+// minute rollups: the hours of a database upgraded to hour rollups, until
+// they are older than any reader asks for.
+func (s *Store) hoursFromMinutes(ctx context.Context, q results.RollupQuery, regions []string) ([]results.Rollup, error) {
+	mq := q
+	mq.Res = results.Minute
+	if !q.Since.IsZero() {
+		mq.Since = results.Hour.BucketStart(q.Since)
+		if mq.Since.Before(q.Since) {
+			mq.Since = mq.Since.Add(time.Hour)
+		}
+	}
+	mq.Until = s.hoursSince
+	if !q.Until.IsZero() {
+		if u := results.Hour.BucketStart(q.Until.Add(time.Hour - time.Nanosecond)); u.Before(mq.Until) {
+			mq.Until = u
+		}
+	}
+	if !mq.Since.IsZero() && !mq.Since.Before(mq.Until) {
+		return nil, nil
+	}
+	mins, err := s.queryRollups(ctx, "rollup_minute", mq, regions)
+	if err != nil {
+		return nil, err
+	}
+	var out []results.Rollup
+	for _, m := range mins {
+		h := results.Hour.BucketStart(m.Start)
+		if n := len(out); n > 0 && out[n-1].Start.Equal(h) && out[n-1].Region == m.Region {
+			out[n-1].Merge(m)
+			continue
+		}
+		m.Start, m.Res = h, results.Hour
+		out = append(out, m)
 	}
 	return out, nil
 }

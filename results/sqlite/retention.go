@@ -28,8 +28,8 @@ const (
 type pair struct{ check, region string }
 
 // Prune runs one retention pass: raw records, latest rows and minute
-// rollups older than RawRetention, and day rollups older than
-// RollupRetention (whole buckets only). It deletes in transactions of at
+// rollups older than RawRetention, hour rollups older than HourRetention
+// and day rollups older than RollupRetention (whole buckets only). It deletes in transactions of at
 // most 5000 rows on the write connection, so batches of new records
 // interleave with it. It returns the number of rows deleted.
 func (s *Store) Prune(ctx context.Context) (deleted int64, err error) {
@@ -46,6 +46,7 @@ func (s *Store) Prune(ctx context.Context) (deleted int64, err error) {
 	now := s.opts.Now()
 	rawCut := now.Add(-s.opts.RawRetention)
 	dayCut := results.Day.BucketStart(now.Add(-s.opts.RollupRetention))
+	hourCut := results.Hour.BucketStart(now.Add(-s.opts.HourRetention))
 	pairs, err := s.pairs(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("prune results: %w", err)
@@ -57,6 +58,7 @@ func (s *Store) Prune(ctx context.Context) (deleted int64, err error) {
 		{pruneResultsSQL, rawCut.UnixNano()},
 		{pruneScreenshotsSQL, rawCut.UnixNano()},
 		{fmt.Sprintf(pruneRollupSQL, "rollup_minute"), results.Minute.BucketStart(rawCut).Unix()},
+		{fmt.Sprintf(pruneRollupSQL, "rollup_hour"), hourCut.Unix()},
 		{fmt.Sprintf(pruneRollupSQL, "rollup_day"), dayCut.Unix()},
 	}
 	for _, st := range steps {

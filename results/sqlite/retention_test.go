@@ -96,8 +96,12 @@ func TestPrune(t *testing.T) {
 		t.Errorf("Latest after pruning = %v, %v; want only web/eu", latest, err)
 	}
 	// 12050+20 raw rows, the minute rollups of all but the recent ones,
-	// the api day rollup, and the latest rows of web/us and api/eu.
-	want := int64(12070 + (minutesBefore - 30) + 1 + 2)
+	// the api hour and day rollups, and the latest rows of web/us and
+	// api/eu. The hour rollups of web (40 days old) stay for 90 days.
+	want := int64(12070 + (minutesBefore - 30) + 1 + 1 + 2)
+	if n := tableCount(t, s, "rollup_hour", "check_name = 'web'"); n != 6 {
+		t.Errorf("%d hour rollups of web left, want 6 (4 of eu over 3 h 20 min, 1 of us, 1 of the recent eu)", n)
+	}
 	if deleted != want {
 		t.Errorf("Prune deleted %d rows, want %d (day rollups left: %d)", deleted, want, dayRows)
 	}

@@ -17,6 +17,8 @@ func rollupTable(res results.Resolution) (string, error) {
 	switch res {
 	case results.Minute:
 		return "rollup_minute", nil
+	case results.Hour:
+		return "rollup_hour", nil
 	case results.Day:
 		return "rollup_day", nil
 	}

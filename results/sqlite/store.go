@@ -37,6 +37,9 @@ type Options struct {
 	// RollupRetention bounds day rollups; default 400 days (or RawRetention
 	// if longer); it may not be shorter than RawRetention.
 	RollupRetention time.Duration
+	// HourRetention bounds hour rollups; default 90 days, at least
+	// RawRetention and at most RollupRetention.
+	HourRetention time.Duration
 	// PruneInterval is the period of the background retention pass;
 	// default 10 minutes, negative disables it (Prune still works).
 	PruneInterval time.Duration
@@ -53,6 +56,7 @@ const (
 	DefaultFlushInterval   = 200 * time.Millisecond
 	DefaultRawRetention    = 30 * 24 * time.Hour
 	DefaultRollupRetention = 400 * 24 * time.Hour
+	DefaultHourRetention   = 90 * 24 * time.Hour
 	DefaultPruneInterval   = 10 * time.Minute
 	DefaultMaxResults      = 1000
 )
@@ -82,12 +86,17 @@ func (o Options) withDefaults() (Options, error) {
 	defDur(&o.FlushInterval, DefaultFlushInterval)
 	defDur(&o.RawRetention, DefaultRawRetention)
 	defDur(&o.RollupRetention, max(DefaultRollupRetention, o.RawRetention))
+	defDur(&o.HourRetention, min(max(DefaultHourRetention, o.RawRetention), o.RollupRetention))
 	defDur(&o.PruneInterval, DefaultPruneInterval)
-	if o.FlushInterval < 0 || o.RawRetention < 0 || o.RollupRetention < 0 {
+	if o.FlushInterval < 0 || o.RawRetention < 0 || o.RollupRetention < 0 || o.HourRetention < 0 {
 		return o, errors.New("flush interval and retentions must be positive")
 	}
 	if o.RollupRetention < o.RawRetention {
 		return o, fmt.Errorf("rollup retention %s is shorter than raw retention %s", o.RollupRetention, o.RawRetention)
+	}
+	if o.HourRetention < o.RawRetention || o.HourRetention > o.RollupRetention {
+		return o, fmt.Errorf("hour rollup retention %s is not between raw retention %s and rollup retention %s",
+			o.HourRetention, o.RawRetention, o.RollupRetention)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -117,6 +126,10 @@ type Store struct {
 	closeOnce  sync.Once
 	closeErr   error
 
+	// hoursSince is the first hour with complete hour rollups (see
+	// migration 0004): earlier hours are summed from minute rollups.
+	hoursSince time.Time
+
 	stmtMu      sync.Mutex
 	stmts       map[string]*sql.Stmt // prepared reads by query text (bounded)
 	stmtsClosed bool
@@ -136,8 +149,13 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open results store %s: %w", o.Path, err)
 	}
+	var since int64
+	if err := rdb.QueryRowContext(ctx, `SELECT hours_since FROM rollup_hour_since`).Scan(&since); err != nil {
+		return nil, fmt.Errorf("open results store %s: read rollup_hour_since: %w", o.Path, errors.Join(err, wdb.Close(), rdb.Close()))
+	}
 	life, endLife := context.WithCancel(context.Background())
 	s := &Store{
+		hoursSince: time.Unix(since, 0).UTC(),
 		opts: o, log: o.Logger, wdb: wdb, rdb: rdb,
 		q:    newQueue(o.QueueSize, o.BatchSize, o.FlushInterval),
 		life: life, endLife: endLife,

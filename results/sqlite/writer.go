@@ -142,7 +142,7 @@ func (s *Store) writeBatch(ctx context.Context, batch []entry) (dups int, err er
 	if err := insertScreenshots(ctx, tx, added); err != nil {
 		return 0, fmt.Errorf("write batch: %w", err)
 	}
-	for _, res := range []results.Resolution{results.Minute, results.Day} {
+	for _, res := range []results.Resolution{results.Minute, results.Hour, results.Day} {
 		if err := upsertRollups(ctx, tx, res, aggregate(added, res)); err != nil {
 			return 0, fmt.Errorf("write batch: %w", err)
 		}

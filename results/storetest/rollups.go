@@ -114,7 +114,7 @@ func testRollupsBruteForce(t *testing.T, open Opener) {
 	recs := randomRecords(rng, 4000, 4, start)
 	writeInChunks(t, s, rng, recs)
 	since, until := start.Add(-24*time.Hour), start.Add(6*24*time.Hour)
-	for _, res := range []results.Resolution{results.Minute, results.Day} {
+	for _, res := range []results.Resolution{results.Minute, results.Hour, results.Day} {
 		for _, check := range checks {
 			for _, region := range append([]string{""}, regions...) {
 				q := results.RollupQuery{Check: check, Region: region, Res: res, Since: since, Until: until}
@@ -135,6 +135,38 @@ func testRollupsBruteForce(t *testing.T, open Opener) {
 	compareRollups(t, "web day unbounded", got, bruteForce(recs, "web", "", results.Day, since, until))
 }
 
+// testWindow: results.Window over days, hours and minutes equals the sum
+// of the raw records whose minute is in the window.
+func testWindow(t *testing.T, open Opener) {
+	s := open(t)
+	rng := rand.New(rand.NewPCG(5, 6))
+	start := base()
+	recs := randomRecords(rng, 3000, 4, start)
+	writeInChunks(t, s, rng, recs)
+	for _, w := range [][2]time.Duration{
+		{0, 96 * time.Hour}, // whole days
+		{90*time.Minute + 30*time.Second, 75 * time.Hour},            // partial hours and days at both ends
+		{22 * time.Hour, 26*time.Hour + 30*time.Minute},              // across one midnight, no whole day
+		{5*time.Hour + 10*time.Minute, 5*time.Hour + 50*time.Minute}, // inside an hour
+		{3 * time.Hour, 3 * time.Hour},                               // empty
+	} {
+		since, until := start.Add(w[0]), start.Add(w[1])
+		for _, region := range []string{"", "eu"} {
+			got, err := results.Window(t.Context(), s, "api", region, since, until)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want results.Rollup
+			for _, r := range bruteForce(recs, "api", region, results.Minute, since.Truncate(time.Minute), until.Truncate(time.Minute)) {
+				want.Merge(r)
+			}
+			if got.Total != want.Total || got.Failed != want.Failed || got.Degraded != want.Degraded || got.DurationSum != want.DurationSum || got.Hist != want.Hist {
+				t.Errorf("Window %v–%v region %q: total %d failed %d, want %d %d", w[0], w[1], region, got.Total, got.Failed, want.Total, want.Failed)
+			}
+		}
+	}
+}
+
 func testRollupsWindow(t *testing.T, open Opener) {
 	s := open(t)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -148,6 +180,8 @@ func testRollupsWindow(t *testing.T, open Opener) {
 	}{
 		{"minutes, unaligned since", results.Minute, start.Add(90*time.Minute + 30*time.Second), start.Add(3 * time.Hour)},
 		{"minutes, aligned bounds", results.Minute, start.Add(time.Hour), start.Add(time.Hour + 10*time.Minute)},
+		{"hours, unaligned bounds", results.Hour, start.Add(90*time.Minute + 30*time.Second), start.Add(5*time.Hour + 10*time.Minute)},
+		{"hours, aligned bounds", results.Hour, start.Add(time.Hour), start.Add(4 * time.Hour)},
 		{"days, since inside a day", results.Day, start.Add(time.Hour), start.Add(48 * time.Hour)},
 		{"days, until exclusive", results.Day, start, start.Add(24 * time.Hour)},
 		{"empty window", results.Minute, start.Add(time.Hour), start.Add(time.Hour)},
@@ -186,7 +220,7 @@ func testDuplicates(t *testing.T, open Opener) {
 	if d := diffRecord(got[1], r); d != "" {
 		t.Errorf("dup-1 is not the first write: %s", d)
 	}
-	for _, res := range []results.Resolution{results.Minute, results.Day} {
+	for _, res := range []results.Resolution{results.Minute, results.Hour, results.Day} {
 		rs, err := s.Rollups(t.Context(), results.RollupQuery{Check: "web", Res: res})
 		if err != nil {
 			t.Fatalf("Rollups: %v", err)

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) results.Store) {
 		{"Duplicates", testDuplicates},
 		{"RollupsBruteForce", testRollupsBruteForce},
 		{"RollupsWindow", testRollupsWindow},
+		{"Window", testWindow},
 		{"Count", testCount},
 		{"WriteAfterClose", testWriteAfterClose},
 		{"CloseFlushes", testCloseFlushes},
@@ -180,7 +181,7 @@ func testEmpty(t *testing.T, open Opener) {
 			t.Errorf("Count(%q) on an empty store = %d, %d, %v; want 0, 0", region, good, total, err)
 		}
 	}
-	for _, res := range []results.Resolution{results.Minute, results.Day} {
+	for _, res := range []results.Resolution{results.Minute, results.Hour, results.Day} {
 		for _, region := range []string{"", "eu"} {
 			rs, err := s.Rollups(t.Context(), results.RollupQuery{Check: "none", Region: region, Res: res})
 			if err != nil || len(rs) != 0 {
