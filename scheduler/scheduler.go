@@ -326,21 +326,25 @@ func (s *Scheduler) NextRun(check, region string) time.Time {
 
 // Shutdown stops scheduling and waits for in-flight probes (and their
 // recording) until ctx ends; then it cancels the probes still running.
+//
+// Once stopped it logs its final counters at info level ("scheduler
+// stopped", runs = results handed to the Recorder): `vantage bench`
+// compares them with the results stored.
 func (s *Scheduler) Shutdown(ctx context.Context) error {
 	done := make(chan error, 1)
 	go func() { done <- s.cron.Shutdown() }()
+	var err error
 	select {
-	case err := <-done:
+	case err = <-done:
 		s.stop()
-		if err != nil {
-			return fmt.Errorf("stop scheduler: %w", err)
-		}
-		return nil
 	case <-ctx.Done():
 		s.stop() // cancel in-flight probes; their results are still recorded
-		if err := <-done; err != nil {
-			return fmt.Errorf("stop scheduler: %w", err)
-		}
-		return nil
+		err = <-done
 	}
+	st := s.Stats()
+	s.opts.Logger.Info("scheduler stopped", "runs", st.Runs, "errors", st.Errors, "overruns", st.Overruns, "aborted", st.Aborted)
+	if err != nil {
+		return fmt.Errorf("stop scheduler: %w", err)
+	}
+	return nil
 }

@@ -323,3 +323,27 @@ func TestShutdownDropsCancelledRuns(t *testing.T) {
 		t.Fatalf("stats %+v, %d recorded: the cancelled run must be dropped", st, len(rec.runs))
 	}
 }
+
+// TestSlot: the exported slot is the run's planned slot: at most t and
+// less than an interval before it, the same for every t in the slot, and
+// spread over the interval by check and region.
+func TestSlot(t *testing.T) {
+	const interval = time.Second
+	t0 := time.Unix(1_700_000_000, 123_456_789)
+	s := Slot("api", "local", interval, t0)
+	if s.After(t0) || t0.Sub(s) >= interval {
+		t.Fatalf("slot %v for %v", s, t0)
+	}
+	if got := Slot("api", "local", interval, s.Add(interval-1)); !got.Equal(s) {
+		t.Errorf("end of the slot: %v, want %v", got, s)
+	}
+	if got := Slot("api", "local", interval, s.Add(interval)); !got.Equal(s.Add(interval)) {
+		t.Errorf("next slot: %v", got)
+	}
+	if got := Slot("api", "local", interval, s); !got.Equal(plannedSlot(s, interval, offset("api", "local", interval))) {
+		t.Errorf("differs from the scheduler's planned slot")
+	}
+	if Slot("api", "eu-west", interval, t0).Equal(s) && Slot("web", "local", interval, t0).Equal(s) {
+		t.Errorf("checks and regions not spread")
+	}
+}

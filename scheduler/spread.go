@@ -36,3 +36,11 @@ func nextSlot(t time.Time, interval, off time.Duration) time.Time {
 func plannedSlot(t time.Time, interval, off time.Duration) time.Time {
 	return time.Unix(0, int64(slotAtOrBefore(t, interval, off)))
 }
+
+// Slot returns the planned start of the run of check × region (every
+// interval) that a run starting at t belongs to: the latest slot ≤ t.
+// t minus Slot is the run's scheduling lag; `vantage bench` computes it
+// from the stored results' start times.
+func Slot(check, region string, interval time.Duration, t time.Time) time.Time {
+	return plannedSlot(t, interval, offset(check, region, interval))
+}

@@ -35,6 +35,7 @@ func commands() []command {
 		{"check", "probe one target now and show a phase breakdown", runCheck},
 		{"validate", "check a config file and report every problem", runValidate},
 		{"slo", "show SLOs, error budgets and burn rates from the stored results", runSLO},
+		{"bench", "measure the server end to end on loopback: probes/s, CPU, memory, lag", runBench},
 	}
 }
 
