@@ -202,18 +202,17 @@ func (c *rollupCache) refreshOne(ctx context.Context, now time.Time, k seriesKey
 		}
 	}
 	from := later(s.sealed, ringStart)
-	rs, err := c.src.Rollups(ctx, results.RollupQuery{Check: k.check, Region: k.region, Res: results.Minute,
-		Since: from, Until: results.Minute.BucketStart(now).Add(time.Minute)})
+	seal := later(s.sealed, results.Minute.BucketStart(now).Add(-c.lag))
+	rs, err := readRollups(ctx, c.src, k, from, results.Minute.BucketStart(now).Add(time.Minute), seal, bounds)
 	if err != nil {
 		if reread {
 			s.daysAt = time.Time{} // the heads were not brought up to the days: next time
 		}
-		return fmt.Errorf("read minute rollups of %s/%s: %w", k.check, k.region, err)
+		return err
 	}
 	if restart {
 		s.folds, s.foldStart = nil, from
 	}
-	seal := later(s.sealed, results.Minute.BucketStart(now).Add(-c.lag))
 	s.open = s.open[:0]
 	s.fold(rs, bounds, s.sealed, seal, ringStart)
 	s.sealed, s.refreshed = seal, now
@@ -358,4 +357,52 @@ func earlier(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// readRollups reads the rollups of k over [from, until) for folding: the
+// whole hours before seal from hour rollups (24 rows a day instead of
+// 1,440), except an hour holding one of bounds (local midnights, sorted)
+// off the hour, whose head needs its minutes; the rest from minute
+// rollups. Oldest first.
+func readRollups(ctx context.Context, src results.RollupReader, k seriesKey, from, until, seal time.Time, bounds []time.Time) ([]results.Rollup, error) {
+	var qs []results.RollupQuery
+	add := func(res results.Resolution, a, b time.Time) {
+		if a.Before(b) {
+			qs = append(qs, results.RollupQuery{Check: k.check, Region: k.region, Res: res, Since: a, Until: b})
+		}
+	}
+	first := results.Hour.BucketStart(from)
+	if first.Before(from) {
+		first = first.Add(time.Hour)
+	}
+	last := results.Hour.BucketStart(seal)
+	if until.Before(seal) {
+		last = results.Hour.BucketStart(until)
+	}
+	if !first.Before(last) {
+		add(results.Minute, from, until)
+	} else {
+		add(results.Minute, from, first)
+		start := first
+		for _, b := range bounds {
+			h := results.Hour.BucketStart(b)
+			if h.Equal(b) || h.Before(start) || !h.Before(last) {
+				continue
+			}
+			add(results.Hour, start, h)
+			add(results.Minute, h, h.Add(time.Hour))
+			start = h.Add(time.Hour)
+		}
+		add(results.Hour, start, last)
+		add(results.Minute, last, until)
+	}
+	var out []results.Rollup
+	for _, q := range qs {
+		rs, err := src.Rollups(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("read rollups of %s/%s: %w", k.check, k.region, err)
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
 }

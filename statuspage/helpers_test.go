@@ -39,7 +39,7 @@ type memRollups struct {
 
 func newMemRollups() *memRollups {
 	return &memRollups{rows: map[results.Resolution]map[[2]string]map[int64]*results.Rollup{
-		results.Minute: {}, results.Day: {},
+		results.Minute: {}, results.Hour: {}, results.Day: {},
 	}}
 }
 
@@ -47,7 +47,7 @@ func (m *memRollups) add(recs ...results.Record) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, rec := range recs {
-		for _, res := range []results.Resolution{results.Minute, results.Day} {
+		for _, res := range []results.Resolution{results.Minute, results.Hour, results.Day} {
 			k := [2]string{rec.Check, rec.Region}
 			if m.rows[res][k] == nil {
 				m.rows[res][k] = map[int64]*results.Rollup{}

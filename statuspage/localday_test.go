@@ -3,6 +3,7 @@ package statuspage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -258,24 +259,41 @@ func TestLocalDayLateResults(t *testing.T) {
 }
 
 // TestLocalDayPrunedMinutes: once the minute rollups of a day are gone
-// (storage.retention.raw), its local day is counted as the UTC day it
-// overlaps most; days with minutes stay exact.
+// (storage.retention.raw), its heads come from hour rollups: exact in a
+// zone whose midnight is on the hour, and in one off the hour (Kolkata,
+// +5:30) the local day counts from the hour after each midnight. Once the
+// hours are gone too (storage.retention.hourly), a local day counts as the
+// UTC day it overlaps most. Days with minutes stay exact.
 func TestLocalDayPrunedMinutes(t *testing.T) {
 	z := newZoneFixture(t)
 	now := time.Date(2026, 10, 26, 9, 17, 0, 0, time.UTC)
 	z.write(time.Date(2026, 10, 19, 0, 0, 0, 0, time.UTC), now)
 	cutoff := time.Date(2026, 10, 22, 0, 0, 0, 0, time.UTC)
+	utcDay := func(days int) func(b0, b1 time.Time) (time.Time, time.Time) {
+		return func(b0, _ time.Time) (time.Time, time.Time) {
+			d := time.Date(b0.Year(), b0.Month(), b0.Day()+days, 0, 0, 0, 0, time.UTC)
+			return d, d.Add(day)
+		}
+	}
+	exact := func(b0, b1 time.Time) (time.Time, time.Time) { return b0, b1 }
+	nextHour := func(b0, b1 time.Time) (time.Time, time.Time) {
+		return b0.Truncate(time.Hour).Add(time.Hour), b1.Truncate(time.Hour).Add(time.Hour)
+	}
 	for _, tt := range []struct {
-		zone string
-		day  func(local time.Time) time.Time // the UTC day a pruned local day counts as
+		zone  string
+		hours bool                                          // hour rollups pruned too
+		span  func(b0, b1 time.Time) (time.Time, time.Time) // what a pruned local day counts
 	}{
-		{"Europe/Berlin", func(l time.Time) time.Time { return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC) }},
-		{"Asia/Kolkata", func(l time.Time) time.Time { return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC) }},
-		{"Pacific/Auckland", func(l time.Time) time.Time { return time.Date(l.Year(), l.Month(), l.Day()-1, 0, 0, 0, 0, time.UTC) }},
+		{"Europe/Berlin", false, exact},
+		{"Asia/Kolkata", false, nextHour},
+		{"Pacific/Auckland", false, exact},
+		{"Europe/Berlin", true, utcDay(0)},
+		{"Asia/Kolkata", true, utcDay(0)},
+		{"Pacific/Auckland", true, utcDay(-1)},
 	} {
-		t.Run(tt.zone, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/hours pruned %v", tt.zone, tt.hours), func(t *testing.T) {
 			loc := mustZone(t, tt.zone)
-			c := rollupCache{src: prunedMinutes{z.store, cutoff}, loc: loc, workers: 1, historyTTL: time.Hour, lag: 3 * time.Minute}
+			c := rollupCache{src: prunedMinutes{z.store, cutoff, tt.hours}, loc: loc, workers: 1, historyTTL: time.Hour, lag: 3 * time.Minute}
 			k := seriesKey{"api", "eu"}
 			if err := c.refresh(t.Context(), now, []seriesKey{k}); err != nil {
 				t.Fatal(err)
@@ -285,9 +303,9 @@ func TestLocalDayPrunedMinutes(t *testing.T) {
 				got := c.series[k].localDay(&bounds, i, now)
 				switch {
 				case bounds[i].Before(cutoff.Add(-day)): // both heads pruned
-					d := tt.day(bounds[i])
-					if want := z.truth(d, d.Add(day)); got != want {
-						t.Errorf("%s: %+v, want UTC %s: %+v", bounds[i].Format(time.DateOnly), got, d.Format(time.DateOnly), want)
+					from, to := tt.span(bounds[i], bounds[i+1])
+					if want := z.truth(from, to); got != want {
+						t.Errorf("%s: %+v, want %s – %s: %+v", bounds[i].Format(time.DateOnly), got, from.Format(time.RFC3339), to.Format(time.RFC3339), want)
 					}
 				case !bounds[i].Before(cutoff.Add(day)):
 					if want := z.truth(bounds[i], earlier(bounds[i+1], now)); got != want {
@@ -299,14 +317,16 @@ func TestLocalDayPrunedMinutes(t *testing.T) {
 	}
 }
 
-// prunedMinutes is a store whose minute rollups before cutoff are gone.
+// prunedMinutes is a store whose minute rollups before cutoff are gone,
+// and with hours its hour rollups too.
 type prunedMinutes struct {
 	results.RollupReader
 	cutoff time.Time
+	hours  bool
 }
 
 func (p prunedMinutes) Rollups(ctx context.Context, q results.RollupQuery) ([]results.Rollup, error) {
-	if q.Res == results.Minute {
+	if q.Res == results.Minute || p.hours && q.Res == results.Hour {
 		q.Since = later(q.Since, p.cutoff)
 		if !q.Since.Before(q.Until) {
 			return nil, nil
@@ -315,12 +335,12 @@ func (p prunedMinutes) Rollups(ctx context.Context, q results.RollupQuery) ([]re
 	return p.RollupReader.Rollups(ctx, q)
 }
 
-// BenchmarkLocalDayFirstRead: the first read of one series (3 months of day
-// rollups, 30 days of minute rollups: storage.retention.raw's default) from
-// a real SQLite store, by time zone: in UTC no head is read; elsewhere one
-// per local midnight with data, of the shorter side (Berlin 1–2 hours of
-// minutes, Kolkata 5.5, Los Angeles 7–8). Multiply by the public series
-// for a page's first load.
+// BenchmarkLocalDayFirstRead: the first read of one series (30 days of
+// results a minute apart) from a real SQLite store, by time zone: in UTC
+// no head is read; elsewhere one per local midnight with data, of the
+// shorter side (Berlin 1–2 hours, Kolkata 5.5, Los Angeles 7–8), from hour
+// rollups and, off the hour, 30 minutes. Multiply by the public series for
+// a page's first load.
 func BenchmarkLocalDayFirstRead(b *testing.B) {
 	ctx := b.Context()
 	store, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(b.TempDir(), "results.db"), PruneInterval: -1})
@@ -381,15 +401,15 @@ func TestLocalDayHeadsRetried(t *testing.T) {
 	z.check(c.series[k], loc, now, "retried")
 }
 
-// flakyHeads fails reads of minute rollups of less than a day that end
-// before today: the heads' reads.
+// flakyHeads fails reads of minute or hour rollups of less than 12 hours
+// that end before today: the heads' reads.
 type flakyHeads struct {
 	results.RollupReader
 	fail bool
 }
 
 func (f *flakyHeads) Rollups(ctx context.Context, q results.RollupQuery) ([]results.Rollup, error) {
-	if f.fail && q.Res == results.Minute && q.Until.Sub(q.Since) < 12*time.Hour && q.Until.Before(time.Date(2026, 10, 26, 0, 0, 0, 0, time.UTC)) {
+	if f.fail && (q.Res == results.Minute || q.Res == results.Hour) && q.Until.Sub(q.Since) < 12*time.Hour && q.Until.Before(time.Date(2026, 10, 26, 0, 0, 0, 0, time.UTC)) {
 		return nil, errors.New("disk on fire")
 	}
 	return f.RollupReader.Rollups(ctx, q)

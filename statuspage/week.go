@@ -2,7 +2,6 @@ package statuspage
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -87,26 +86,26 @@ func (w *weekCache) get(k seriesKey, now time.Time) *weekSeries {
 	return ws
 }
 
-// update reads the minutes since sealed (the whole 7 days the first time)
-// and folds those older than lag.
+// update reads the rollups since sealed (the whole 7 days the first time:
+// hours, and the minutes of the last) and folds those older than lag.
 func (ws *weekSeries) update(ctx context.Context, src results.RollupReader, check string, regions []string, now time.Time, lag time.Duration) error {
 	if !now.After(ws.readAt) {
 		return nil
 	}
 	from := later(ws.sealed, now.Truncate(time.Hour).Add(-(weekHours-1)*time.Hour))
 	until := results.Minute.BucketStart(now).Add(time.Minute)
+	seal := later(ws.sealed, results.Minute.BucketStart(now).Add(-lag))
 	var rs []results.Rollup
 	for _, r := range regions {
-		part, err := src.Rollups(ctx, results.RollupQuery{Check: check, Region: r, Res: results.Minute, Since: from, Until: until})
+		part, err := readRollups(ctx, src, seriesKey{check: check, region: r}, from, until, seal, nil)
 		if err != nil {
-			return fmt.Errorf("read minute rollups of %s/%s: %w", check, r, err)
+			return err
 		}
 		rs = append(rs, part...)
 	}
 	if len(regions) > 1 {
 		slices.SortStableFunc(rs, func(a, b results.Rollup) int { return a.Start.Compare(b.Start) })
 	}
-	seal := later(ws.sealed, results.Minute.BucketStart(now).Add(-lag))
 	ws.open = ws.open[:0]
 	for _, r := range rs {
 		if !r.Start.Before(seal) {

@@ -197,7 +197,7 @@ func (g *gatedRollups) set(fail bool, hold chan struct{}) {
 }
 
 func (g *gatedRollups) Rollups(ctx context.Context, q results.RollupQuery) ([]results.Rollup, error) {
-	if q.Res == results.Minute && q.Until.Sub(q.Since) > 48*time.Hour {
+	if (q.Res == results.Minute || q.Res == results.Hour) && q.Until.Sub(q.Since) > 48*time.Hour {
 		g.mu.Lock()
 		fail, hold := g.fail, g.hold
 		g.mu.Unlock()
