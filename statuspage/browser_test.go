@@ -2,14 +2,17 @@ package statuspage_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
@@ -198,12 +201,49 @@ func browse(t *testing.T, bctx context.Context, url string, width int, dark bool
 		if err != nil || focus.Class != "skip" || focus.Left < 0 {
 			t.Errorf("first Tab: focus on %+v (%v), want the visible skip link", focus, err)
 		}
+		// Every marked day has an accessible name (its tooltip) in
+		// Chromium's accessibility tree; the bars are a group of them.
+		if names := barNames(t, ctx); len(names) == 0 {
+			t.Errorf("%s: no day of the bars has an accessible name", url)
+		} else if width == 1280 && !dark {
+			t.Logf("accessible names of days, e.g. %q", names[0])
+		}
 	}
 	stopMessages()
 	<-done
 	if len(problems) > 0 {
 		t.Errorf("%s: console: %v", url, problems)
 	}
+}
+
+// dayName is the accessible name of a marked day (or days that read
+// alike): dates, then the day's uptime.
+var dayName = regexp.MustCompile(`^\d{1,2}( [A-Z][a-z]{2}( \d{4})?)?(, \d{1,2}( [A-Z][a-z]{2}( \d{4})?)?)*: (\d+\.\d\d|100)% uptime`)
+
+// barNames returns the accessible names of days in the page's
+// accessibility tree, as Chromium computes it.
+func barNames(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	var tree *accessibility.GetFullAXTreeResult
+	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		res, err := cdp.Call(ctx, tg, accessibility.GetFullAXTree, accessibility.GetFullAXTreeParams{})
+		tree = &res
+		return err
+	}))
+	if err != nil {
+		t.Fatalf("accessibility tree: %v", err)
+	}
+	var out []string
+	for _, n := range tree.Nodes {
+		if n.Ignored || n.Name == nil {
+			continue
+		}
+		var name string
+		if json.Unmarshal(n.Name.Value, &name) == nil && dayName.MatchString(name) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // processesUsing counts processes whose command line names dir.

@@ -155,11 +155,11 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	life, endLife := context.WithCancel(context.Background())
 	s := &Store{
-		hoursSince: time.Unix(since, 0).UTC(),
-		opts:       o, log: o.Logger, wdb: wdb, rdb: rdb,
+		opts: o, log: o.Logger, wdb: wdb, rdb: rdb,
 		q:    newQueue(o.QueueSize, o.BatchSize, o.FlushInterval),
 		life: life, endLife: endLife,
 		writerDone: make(chan struct{}), prunerDone: make(chan struct{}),
+		hoursSince: time.Unix(since, 0).UTC(),
 	}
 	if o.Registerer != nil {
 		if s.metrics, err = newMetrics(o.Registerer, s); err != nil {
