@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,8 +51,8 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-// AdminHandler serves the admin routes: reload, silences, incidents and
-// maintenance. With server.admin_token set, each needs it as a bearer token.
+// AdminHandler serves the admin routes: reload, silences, incidents,
+// maintenance and Go's profiler (/debug/pprof/). With server.admin_token set, each needs it as a bearer token.
 func (s *Server) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, r *http.Request) {
@@ -74,6 +75,13 @@ func (s *Server) AdminHandler() http.Handler {
 	mux.HandleFunc("POST /api/v1/maintenance", s.createMaintenance)
 	mux.HandleFunc("DELETE /api/v1/maintenance/{id}", s.deleteMaintenance)
 	mux.HandleFunc("GET /admin", s.adminView)
+	// Go's profiler, for finding where the CPU and memory go under load
+	// (`go tool pprof http://ADMIN/debug/pprof/profile?seconds=30`).
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if want := s.checks.Load().cfg.Server.AdminToken; want != "" {
 			if tok, ok := bearerToken(r); !ok || !secretEqual(tok, want.Reveal()) {

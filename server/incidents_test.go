@@ -56,6 +56,14 @@ incidents:
 	if code, _ := adminCall(t, admin.URL, "wrong", http.MethodPost, "/-/reload", nil); code != http.StatusUnauthorized {
 		t.Fatalf("reload with a wrong token: %d", code)
 	}
+	// The profiler is an admin route too, and not on the public listener.
+	if code, _ := adminCall(t, admin.URL, "", http.MethodGet, "/debug/pprof/", nil); code != http.StatusUnauthorized {
+		t.Fatalf("pprof without token: %d", code)
+	}
+	if code, body := adminCall(t, admin.URL, tok, http.MethodGet, "/debug/pprof/goroutine?debug=1", nil); code != http.StatusOK || !strings.Contains(body, "goroutine profile") {
+		t.Fatalf("pprof with the token: %d %.100s", code, body)
+	}
+	e.get(t, "/debug/pprof/", http.StatusNotFound, nil)
 	var list struct {
 		Incidents []struct {
 			ID, Title, Status, Source string
