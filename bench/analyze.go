@@ -15,6 +15,7 @@ import (
 type analysis struct {
 	stored          map[string]int64 // by region, the whole run
 	probes, failed  int64            // started in the window
+	failures        map[string]int64 // failed in the window, by error class
 	lags, gaps      []time.Duration  // of runs started in the window
 	delayed         []time.Duration  // durations of passed probes of the 50 ms target in the window
 	allRunningAfter time.Duration    // longest time from a process's start to a check's first run there
@@ -32,7 +33,7 @@ func analyze(ctx context.Context, path string, checks []check, o Options, from, 
 		return nil, fmt.Errorf("open results: %w", err)
 	}
 	defer st.Close()
-	a := &analysis{stored: map[string]int64{}}
+	a := &analysis{stored: map[string]int64{}, failures: map[string]int64{}}
 	for _, c := range checks {
 		recs, err := st.Results(ctx, results.Query{Check: c.name, Limit: maxRecords})
 		if err != nil {
@@ -55,6 +56,7 @@ func (a *analysis) add(c check, recs []results.Record, o Options, from, to time.
 		a.probes++
 		if !rec.OK {
 			a.failed++
+			a.failures[rec.ErrorClass]++
 		} else if c.delayed {
 			a.delayed = append(a.delayed, rec.Duration)
 		}

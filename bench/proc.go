@@ -33,7 +33,9 @@ type stopLine struct{ runs, errors, overruns, aborted int64 }
 
 const tailLines = 20
 
-var stopRe = regexp.MustCompile(`msg="scheduler stopped" runs=(\d+) errors=(\d+) overruns=(\d+) aborted=(\d+)`)
+// stopRe matches the line (slog's text format; an agent's logger adds
+// its region before the counters).
+var stopRe = regexp.MustCompile(`msg="scheduler stopped" .*\bruns=(\d+) errors=(\d+) overruns=(\d+) aborted=(\d+)`)
 
 // start runs cmd (built by Options.Command) with its stderr read line by
 // line. It gets SIGKILL should the bench die, and a process group of its

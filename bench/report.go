@@ -20,10 +20,11 @@ type Report struct {
 	CPUs            int      `json:"cpus"`
 	ClockTicks      int64    `json:"clock_ticks_per_second"`
 
-	PlannedProbesPerSecond  float64 `json:"planned_probes_per_second"`
-	AchievedProbesPerSecond float64 `json:"achieved_probes_per_second"`
-	Probes                  int64   `json:"probes"` // started in the window, stored
-	Failed                  int64   `json:"failed"`
+	PlannedProbesPerSecond  float64          `json:"planned_probes_per_second"`
+	AchievedProbesPerSecond float64          `json:"achieved_probes_per_second"`
+	Probes                  int64            `json:"probes"` // started in the window, stored
+	Failed                  int64            `json:"failed"`
+	FailedByClass           map[string]int64 `json:"failed_by_class"` // error_class → probes
 
 	CPU        CPU        `json:"cpu"`
 	Memory     []Memory   `json:"memory"`
@@ -142,7 +143,7 @@ const mib = 1 << 20
 func (r *Report) fill(w *window, a *analysis, produced map[string]*stopLine) {
 	secs := w.to.Sub(w.from).Seconds()
 	r.WindowSeconds = secs
-	r.Probes, r.Failed = a.probes, a.failed
+	r.Probes, r.Failed, r.FailedByClass = a.probes, a.failed, a.failures
 	r.AchievedProbesPerSecond = float64(a.probes) / secs
 	cpu := func(name string) float64 { return (w.use1[name].cpu - w.use0[name].cpu).Seconds() }
 	r.CPU.ServerSeconds = cpu("server")
@@ -235,6 +236,14 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(tw, "vantage bench: %d checks (%s) every %gs from %s; %.1fs window after %gs warm-up; %d CPUs\n",
 		r.Checks, strings.Join(r.Mix, ","), r.IntervalSeconds, strings.Join(r.Regions, ", "), r.WindowSeconds, r.WarmupSeconds, r.CPUs)
 	row("probes/s", "%.1f achieved of %.1f planned (%d probes, %d failed)", r.AchievedProbesPerSecond, r.PlannedProbesPerSecond, r.Probes, r.Failed)
+	if len(r.FailedByClass) > 0 {
+		var parts []string
+		for class, n := range r.FailedByClass {
+			parts = append(parts, fmt.Sprintf("%s %d", class, n))
+		}
+		slices.Sort(parts)
+		row("failed by class", "%s", strings.Join(parts, ", "))
+	}
 	row("CPU per 1,000 probes", "%.0f ms vantage (server %.0f ms), %.2f cores; bench+targets %.0f ms", r.CPU.MillisPer1000Probes, r.CPU.ServerMillisPer1000, r.CPU.VantageCores, r.CPU.BenchMillisPer1000)
 	for _, m := range r.Memory {
 		row("RSS "+m.Process, "%.1f MiB (max in window %.1f, peak %.1f)", m.RSSMiB, m.MaxRSSMiB, m.PeakRSSMiB)

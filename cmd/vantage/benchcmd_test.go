@@ -16,26 +16,44 @@ func testBinary(args ...string) *exec.Cmd {
 	return cmd
 }
 
-// TestBenchRuns runs `vantage bench` once at small scale: not for its
-// figures (make bench gives those) but to check that it works end to end
-// and that every result produced was stored.
+// TestBenchRuns runs `vantage bench` at small scale, without and with
+// agents: not for its figures (make bench gives those) but to check that
+// it works end to end and that every result produced was stored.
 func TestBenchRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("subprocess test")
 	}
-	var out, errb bytes.Buffer
-	code := benchWith(t.Context(), []string{"--checks", "20", "--interval", "1s", "--warmup", "1s", "--duration", "3s",
-		"--mix", "http,tcp,dns,tls", "--json"}, &out, &errb, testBinary)
-	if code != exitOK {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
+	tests := []struct {
+		name    string
+		args    []string
+		regions int
+		planned float64
+		delayed int // probes of the 50 ms target at least
+	}{
+		// 20 checks at 1 s over a 3 s window: about 60 probes; one of the
+		// five HTTP checks probe the 50 ms target.
+		{"server", []string{"--checks", "20", "--warmup", "1s", "--duration", "3s", "--mix", "http,tcp,dns,tls"}, 1, 20, 2},
+		{"agents", []string{"--checks", "8", "--warmup", "2s", "--duration", "2s", "--agents", "2"}, 3, 24, 4},
 	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := benchWith(t.Context(), append(tt.args, "--interval", "1s", "--json"), &out, &errb, testBinary)
+			if code != exitOK {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
+			}
+			checkBenchReport(t, out.Bytes(), tt.regions, tt.planned, tt.delayed)
+		})
+	}
+}
+
+func checkBenchReport(t *testing.T, out []byte, regions int, planned float64, delayed int) {
+	t.Helper()
 	var rep struct {
-		Checks                  int
-		PlannedProbesPerSecond  float64 `json:"planned_probes_per_second"`
-		AchievedProbesPerSecond float64 `json:"achieved_probes_per_second"`
-		Probes                  int64
-		Failed                  int64
-		CPU                     struct {
+		PlannedProbesPerSecond float64 `json:"planned_probes_per_second"`
+		WindowSeconds          float64 `json:"window_seconds"`
+		Probes, Failed         int64
+		CPU                    struct {
 			ServerSeconds float64 `json:"server_seconds"`
 		}
 		Memory []struct {
@@ -45,6 +63,7 @@ func TestBenchRuns(t *testing.T) {
 		Results struct {
 			Produced, Stored int64
 			Equal            bool
+			ByRegion         []struct{ Produced, Stored int64 } `json:"by_region"`
 		}
 		Render struct {
 			Index, Metrics struct{ N int }
@@ -54,24 +73,28 @@ func TestBenchRuns(t *testing.T) {
 			P50Seconds float64 `json:"p50_seconds"`
 		} `json:"delayed_target"`
 	}
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
-		t.Fatalf("the report is not JSON: %v\n%s", err, out.String())
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("the report is not JSON: %v\n%s", err, out)
 	}
-	if !rep.Results.Equal || rep.Results.Produced != rep.Results.Stored || rep.Results.Stored == 0 {
-		t.Errorf("results produced %d, stored %d, equal %v", rep.Results.Produced, rep.Results.Stored, rep.Results.Equal)
+	if !rep.Results.Equal || rep.Results.Produced != rep.Results.Stored || len(rep.Results.ByRegion) != regions {
+		t.Errorf("results %+v", rep.Results)
 	}
-	// 20 checks at 1 s over a 3 s window: about 60 probes.
-	if rep.Checks != 20 || rep.PlannedProbesPerSecond != 20 || rep.Probes < 40 || rep.Probes > 80 || rep.Failed != 0 {
-		t.Errorf("checks %d, planned %v/s, %d probes in the window, %d failed", rep.Checks, rep.PlannedProbesPerSecond, rep.Probes, rep.Failed)
+	for _, r := range rep.Results.ByRegion {
+		if r.Produced <= 0 || r.Produced != r.Stored {
+			t.Errorf("region %+v", r)
+		}
 	}
-	if rep.CPU.ServerSeconds <= 0 || len(rep.Memory) != 1 || rep.Memory[0].Process != "server" || rep.Memory[0].PeakRSSMiB <= 0 {
+	want := planned * rep.WindowSeconds
+	if rep.PlannedProbesPerSecond != planned || float64(rep.Probes) < want*0.7 || float64(rep.Probes) > want*1.3 || rep.Failed != 0 {
+		t.Errorf("planned %v/s, %d probes in a %.1fs window, %d failed", rep.PlannedProbesPerSecond, rep.Probes, rep.WindowSeconds, rep.Failed)
+	}
+	if rep.CPU.ServerSeconds <= 0 || len(rep.Memory) != regions || rep.Memory[0].Process != "server" || rep.Memory[0].PeakRSSMiB <= 0 {
 		t.Errorf("cpu %+v, memory %+v", rep.CPU, rep.Memory)
 	}
 	if rep.Render.Index.N != 5 || rep.Render.Metrics.N != 5 {
 		t.Errorf("renders %+v", rep.Render)
 	}
-	// Two of the five HTTP checks probe the 50 ms target.
-	if rep.Delayed.Probes < 2 || rep.Delayed.P50Seconds < 0.050 || rep.Delayed.P50Seconds > 1 {
+	if rep.Delayed.Probes < delayed || rep.Delayed.P50Seconds < 0.050 || rep.Delayed.P50Seconds > 1 {
 		t.Errorf("50 ms target: %+v", rep.Delayed)
 	}
 }
