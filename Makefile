@@ -92,6 +92,7 @@ bench-deps:
 bench: bench-deps
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./probes/
 	$(GO) test -run '^$$' -bench 'BenchmarkStatusPageWrk|BenchmarkServe1000HTTPChecks' -benchtime 1x -count 3 ./cmd/vantage/
+	$(GO) run ./cmd/vantage bench --checks 1000 --interval 1s --duration 60s --warmup 10s
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./config/
