@@ -78,6 +78,10 @@ func benchWith(ctx context.Context, args []string, stdout, stderr io.Writer, com
 		return exitUsage
 	}
 	rep, err := bench.Run(ctx, o)
+	if err != nil && ctx.Err() != nil {
+		fmt.Fprintln(stderr, "vantage bench: interrupted (the server and agents were stopped)")
+		return exitFailed
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "vantage bench: %v\n", err)
 		return exitFailed
