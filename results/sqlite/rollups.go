@@ -4,10 +4,13 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"errors"
+	"database/sql/driver"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"time"
+
+	"modernc.org/sqlite"
 
 	"github.com/vantageprobe/vantage/results"
 )
@@ -49,8 +52,9 @@ func aggregate(recs []*results.Record, res results.Resolution) map[bucketKey]*re
 	return agg
 }
 
-// upsertRollups merges agg into the stored rollups of resolution res:
-// each touched bucket is read and written once.
+// upsertRollups merges agg into the stored rollups of resolution res: one
+// upsert per touched bucket, whose conflict clause adds the counts and
+// the histograms (histAddFunc) in SQLite, so no bucket is read back.
 func upsertRollups(ctx context.Context, tx *sql.Tx, res results.Resolution, agg map[bucketKey]*results.Rollup) error {
 	if len(agg) == 0 {
 		return nil
@@ -59,37 +63,41 @@ func upsertRollups(ctx context.Context, tx *sql.Tx, res results.Resolution, agg 
 	if err != nil {
 		return err
 	}
-	sel, err := tx.PrepareContext(ctx, `SELECT `+rollupValues+` FROM `+table+
-		` WHERE check_name = ? AND region = ? AND bucket_start = ?`)
-	if err != nil {
-		return fmt.Errorf("prepare %s select: %w", table, err)
-	}
-	defer sel.Close()
 	put, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` (check_name, region, bucket_start, `+rollupValues+
 		`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (check_name, region, bucket_start) DO UPDATE SET
-		total = excluded.total, failed = excluded.failed, degraded = excluded.degraded, dur_sum = excluded.dur_sum,
-		dur_min = excluded.dur_min, dur_max = excluded.dur_max, hist = excluded.hist`)
+		total = total + excluded.total, failed = failed + excluded.failed, degraded = degraded + excluded.degraded,
+		dur_sum = dur_sum + excluded.dur_sum, dur_min = min(dur_min, excluded.dur_min), dur_max = max(dur_max, excluded.dur_max),
+		hist = `+histAddFunc+`(hist, excluded.hist)`)
 	if err != nil {
 		return fmt.Errorf("prepare %s upsert: %w", table, err)
 	}
 	defer put.Close()
 	for _, k := range sortedKeys(agg) {
 		ru := agg[k]
-		var stored results.Rollup
-		err := scanRollup(sel.QueryRowContext(ctx, k.check, k.region, k.start), &stored)
-		switch {
-		case err == nil:
-			stored.Merge(*ru)
-			ru = &stored
-		case !errors.Is(err, sql.ErrNoRows):
-			return fmt.Errorf("read %s %s/%s@%d: %w", table, k.check, k.region, k.start, err)
-		}
 		if _, err := put.ExecContext(ctx, k.check, k.region, k.start, ru.Total, ru.Failed, ru.Degraded,
 			int64(ru.DurationSum), int64(ru.DurationMin), int64(ru.DurationMax), encodeHist(&ru.Hist)); err != nil {
 			return fmt.Errorf("write %s %s/%s@%d: %w", table, k.check, k.region, k.start, err)
 		}
 	}
 	return nil
+}
+
+// histAddFunc is the SQL function the writer's connection has for
+// adding two encoded histograms (histAdd).
+const histAddFunc = "vantage_hist_add"
+
+// histAdd adds two encoded histograms bucket by bucket.
+func histAdd(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+	a, okA := args[0].([]byte)
+	b, okB := args[1].([]byte)
+	if !okA || !okB || len(a) != histBytes || len(b) != histBytes {
+		return nil, fmt.Errorf("%s: want two %d-byte histograms", histAddFunc, histBytes)
+	}
+	out := make([]byte, histBytes)
+	for i := 0; i < histBytes; i += 4 {
+		binary.LittleEndian.PutUint32(out[i:], binary.LittleEndian.Uint32(a[i:])+binary.LittleEndian.Uint32(b[i:]))
+	}
+	return out, nil
 }
 
 // sortedKeys returns the keys of agg in primary-key order, for locality.

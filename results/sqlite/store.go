@@ -9,6 +9,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,7 +18,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // also registers the "sqlite" driver, which the read pool uses
 
 	"github.com/vantageprobe/vantage/results"
 )
@@ -186,16 +187,28 @@ func dsn(path string, readOnly bool) string {
 		"&_pragma=journal_size_limit(67108864)&_txlock=immediate"
 }
 
+// connector opens connections of one driver with one DSN.
+type connector struct {
+	driver *sqlite.Driver
+	dsn    string
+}
+
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
+func (c connector) Driver() driver.Driver                        { return c.driver }
+
 // readConns is the size of the read pool; WAL readers never block each
 // other or the writer.
 const readConns = 4
 
 // openDBs opens and migrates the writer, then opens the read pool.
 func openDBs(ctx context.Context, o Options) (wdb, rdb *sql.DB, err error) {
-	wdb, err = sql.Open("sqlite", dsn(o.Path, false))
-	if err != nil {
+	// The writer's driver has the function the rollup upserts use; it is
+	// registered on this driver alone, not on the process-wide "sqlite".
+	var wd sqlite.Driver
+	if err := wd.RegisterDeterministicScalarFunction(histAddFunc, 2, histAdd); err != nil {
 		return nil, nil, err
 	}
+	wdb = sql.OpenDB(connector{driver: &wd, dsn: dsn(o.Path, false)})
 	wdb.SetMaxOpenConns(1)
 	wdb.SetMaxIdleConns(1)
 	wdb.SetConnMaxLifetime(0)
