@@ -59,10 +59,11 @@ func token() string {
 // writeConfig writes the server's config and the agents' token files
 // into dir and returns the config's path and each agent region's token
 // file. An alert rule over every check keeps alert evaluation on.
-func writeConfig(o Options, f *farm, checks []check, listen, dir string) (string, map[string]string, error) {
+// admin is the admin listener's address (reload, /debug/pprof/).
+func writeConfig(o Options, f *farm, checks []check, listen, admin, dir string) (string, map[string]string, error) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# vantage bench: %d checks every %s\nserver: {listen: %s}\nstorage: {path: %s}\n",
-		o.Checks, o.Interval, q(listen), q(filepath.Join(dir, "bench.db")))
+	fmt.Fprintf(&b, "# vantage bench: %d checks every %s\nserver: {listen: %s, admin_listen: %s}\nstorage: {path: %s}\n",
+		o.Checks, o.Interval, q(listen), q(admin), q(filepath.Join(dir, "bench.db")))
 	tokens := map[string]string{}
 	regions := o.regions()
 	if len(regions) > 1 {

@@ -54,7 +54,11 @@ func (r *run) do(ctx context.Context) (_ *Report, err error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, tokens, err := writeConfig(r.o, f, checks, listen, r.dir)
+	admin, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	cfg, tokens, err := writeConfig(r.o, f, checks, listen, admin, r.dir)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +83,7 @@ func (r *run) do(ctx context.Context) (_ *Report, err error) {
 	if err := r.sleepWatching(ctx, r.o.Warmup); err != nil {
 		return nil, err
 	}
-	r.log.Info("measuring", "duration", r.o.Duration)
+	r.log.Info("measuring", "duration", r.o.Duration, "pprof", "http://"+admin+"/debug/pprof/")
 	w, err := r.measure(ctx, base)
 	if err != nil {
 		return nil, err
