@@ -216,9 +216,13 @@ func (s *Scheduler) run(j Job, off time.Duration, g *guard) {
 	}
 	lag := s.opts.Clock.Since(planned)
 	s.noteLag(lag)
-	// The run ends by its timeout, and never after the next slot begins,
-	// so that a hanging target cannot make the next run skip.
-	deadline := time.Now().Add(min(j.Timeout, j.Interval-lag-time.Millisecond))
+	// The run ends by its timeout, which ends before the next slot when
+	// the run starts on time (a hanging target does not make the next run
+	// skip). A run that started late keeps its whole timeout all the same:
+	// cutting it to what is left of the interval would record timeouts
+	// that are the scheduler's, not the target's. If it then overlaps its
+	// next slot, that run is skipped and counted as an overrun.
+	deadline := time.Now().Add(min(j.Timeout, j.Interval-time.Millisecond))
 	ctx, cancel := context.WithDeadline(s.ctx, deadline)
 	res, err := j.Prober.Probe(ctx)
 	cancel()

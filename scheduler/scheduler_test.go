@@ -347,3 +347,52 @@ func TestSlot(t *testing.T) {
 		t.Errorf("checks and regions not spread")
 	}
 }
+
+// TestLateRunKeepsItsTimeout: a run that waited for a probe slot still
+// gets its whole timeout: the scheduler never cuts a probe short, so a
+// timeout recorded is the check's own (a late run that overlaps its next
+// slot makes that one an overrun, counted).
+func TestLateRunKeepsItsTimeout(t *testing.T) {
+	rec := newRecorder()
+	s, clock := newFake(t, rec, 1)
+	const interval, timeout = 10 * time.Second, 5 * time.Second
+	// Two checks whose slots come one after the other: the first blocks
+	// the only probe slot, the second waits for it.
+	var first, second string
+	now := clock.Now()
+	for i := 0; first == "" && i < 100; i++ {
+		a, b := fmt.Sprintf("a%d", i), fmt.Sprintf("b%d", i)
+		na, nb := nextSlot(now, interval, offset(a, "local", interval)), nextSlot(now, interval, offset(b, "local", interval))
+		if na.Before(nb) && nb.Sub(na) < interval/2 {
+			first, second = a, b
+		}
+	}
+	if first == "" {
+		t.Fatal("no two checks with slots in order")
+	}
+	blocker := &prober{block: make(chan struct{})}
+	late := &prober{}
+	if err := s.Sync([]Job{
+		{Check: first, Region: "local", Interval: interval, Timeout: interval, Prober: blocker, Version: "1"},
+		{Check: second, Region: "local", Interval: interval, Timeout: timeout, Prober: late, Version: "1"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	advanceTo(t, s, clock, s.NextRun(first, "local"), first)
+	waitFor(t, func() bool { return blocker.inFlight.Load() == 1 })
+	slot := s.NextRun(second, "local")
+	advanceTo(t, s, clock, slot, second)
+	clock.Advance(7 * time.Second) // the second run waits 7 s of its 10 s interval
+	close(blocker.block)
+	var run Run
+	for run.Check != second {
+		run = rec.next(t)
+	}
+	if run.Lag < 7*time.Second {
+		t.Fatalf("lag %v, want the 7 s it waited", run.Lag)
+	}
+	if left := time.Until(time.Unix(0, late.deadline.Load())); left < timeout-time.Second {
+		t.Fatalf("probe deadline %v away, want its %v timeout (not what was left of the interval)", left, timeout)
+	}
+}
