@@ -228,6 +228,31 @@ func testDuplicates(t *testing.T, open Opener) {
 		want := bruteForce([]results.Record{r, other}, "web", "", res, time.Time{}, t0.AddDate(1, 0, 0))
 		compareRollups(t, fmt.Sprintf("rollups at %v", time.Duration(res)), rs, want)
 	}
+
+	// A large batch (a store may write it in several statements) with an
+	// ID twice, far apart: the first is kept, and counted once.
+	var big, unique []results.Record
+	for i := range 150 {
+		rec := simple(fmt.Sprintf("big-%03d", i), "api", "us", t0.Add(time.Duration(i)*time.Second), time.Duration(i+1)*time.Millisecond)
+		big = append(big, rec)
+		unique = append(unique, rec)
+	}
+	again := big[10]
+	again.Duration = time.Hour
+	big = append(big[:100], append([]results.Record{again}, big[100:]...)...)
+	write(t, s, big...)
+	got, err = s.Results(t.Context(), results.Query{Check: "api", Limit: 1000})
+	if err != nil {
+		t.Fatalf("Results: %v", err)
+	}
+	if len(got) != 150 {
+		t.Fatalf("%d records of 151 with one ID twice, want 150", len(got))
+	}
+	rs, err := s.Rollups(t.Context(), results.RollupQuery{Check: "api", Res: results.Day})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareRollups(t, "rollups of the large batch", rs, bruteForce(unique, "api", "", results.Day, time.Time{}, t0.AddDate(1, 0, 0)))
 }
 
 func testWriteAfterClose(t *testing.T, open Opener) {
