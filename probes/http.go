@@ -245,6 +245,11 @@ func (p *HTTPProber) dialContext(ctx context.Context, _, addr string) (net.Conn,
 	if run == nil {
 		return nil, errors.New("dial outside a probe")
 	}
+	return p.dialRun(ctx, run, addr)
+}
+
+// dialRun dials addr for run, bound to the probe's context and deadline.
+func (p *HTTPProber) dialRun(ctx context.Context, run *httpRun, addr string) (net.Conn, error) {
 	dctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(run.ctx, cancel)
@@ -375,13 +380,17 @@ func (p *HTTPProber) send(ctx context.Context, run *httpRun, r *Result) (*http.R
 			req.Header.Set("B3", tp[3:35]+"-"+tp[36:52]+"-1")
 		}
 	}
-	client := p.client
-	if p.spec.Cookies {
-		c := *p.client
-		c.Jar, _ = cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List}) // never fails
-		client = &c
+	if !p.spec.Cookies {
+		resp, err := p.follow(ctx, run, req)
+		if err != nil {
+			return nil, p.classify(ctx, run, err)
+		}
+		return resp, nil
 	}
-	resp, err := client.Do(req)
+	// A cookie jar goes along the whole chain: Go's client.
+	c := *p.client
+	c.Jar, _ = cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List}) // never fails
+	resp, err := c.Do(req)
 	if err != nil {
 		return nil, p.classify(ctx, run, err)
 	}
