@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -79,25 +80,65 @@ func scanRecord(rows *sql.Rows) (results.Record, error) {
 	return r, nil
 }
 
-// histBytes is the size of an encoded histogram.
+// A histogram is stored in one of two forms, told apart by length:
+//
+//   - dense: exactly histBytes bytes, HistBuckets little-endian uint32
+//     counts (the only form before schema 4's databases were written by
+//     this version; still read);
+//   - sparse: histSparse, then for each bucket with a count its index (one
+//     byte) and the count (uvarint), in bucket order. A rollup of a minute
+//     holds one or two observations: 3–5 bytes instead of 192, which is
+//     most of a minute rollup's row.
+//
+// encodeHist writes the sparse form unless it would be exactly histBytes
+// long (then the dense one, the same size).
+
+// histBytes is the size of a dense histogram.
 const histBytes = 4 * results.HistBuckets
 
-// encodeHist encodes h as HistBuckets little-endian uint32 counts.
+// histSparse starts a sparse histogram.
+const histSparse = 0x01
+
+// encodeHist encodes h, sparse unless that is histBytes long.
 func encodeHist(h *results.Histogram) []byte {
-	b := make([]byte, histBytes)
+	b := make([]byte, 1, 16)
+	b[0] = histSparse
 	for i, c := range h {
-		binary.LittleEndian.PutUint32(b[4*i:], c)
+		if c != 0 {
+			b = append(b, byte(i))
+			b = binary.AppendUvarint(b, uint64(c))
+		}
 	}
-	return b
+	if len(b) != histBytes {
+		return b
+	}
+	d := make([]byte, histBytes)
+	for i, c := range h {
+		binary.LittleEndian.PutUint32(d[4*i:], c)
+	}
+	return d
 }
 
-// decodeHist is the inverse of encodeHist.
+// decodeHist reads either form into h.
 func decodeHist(b []byte, h *results.Histogram) error {
-	if len(b) != histBytes {
-		return fmt.Errorf("decode histogram: %d bytes, want %d", len(b), histBytes)
+	*h = results.Histogram{}
+	if len(b) == histBytes {
+		for i := range h {
+			h[i] = binary.LittleEndian.Uint32(b[4*i:])
+		}
+		return nil
 	}
-	for i := range h {
-		h[i] = binary.LittleEndian.Uint32(b[4*i:])
+	if len(b) == 0 || b[0] != histSparse {
+		return fmt.Errorf("decode histogram: %d bytes, neither dense (%d) nor sparse", len(b), histBytes)
+	}
+	for rest := b[1:]; len(rest) > 0; {
+		i := int(rest[0])
+		c, n := binary.Uvarint(rest[1:])
+		if i >= len(h) || n <= 0 || c > math.MaxUint32 {
+			return fmt.Errorf("decode histogram: bad bucket at byte %d", len(b)-len(rest))
+		}
+		h[i] = uint32(c)
+		rest = rest[1+n:]
 	}
 	return nil
 }

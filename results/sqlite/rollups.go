@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"time"
@@ -86,18 +85,22 @@ func upsertRollups(ctx context.Context, tx *sql.Tx, res results.Resolution, agg 
 // adding two encoded histograms (histAdd).
 const histAddFunc = "vantage_hist_add"
 
-// histAdd adds two encoded histograms bucket by bucket.
+// histAdd adds two encoded histograms (either form) bucket by bucket.
 func histAdd(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
 	a, okA := args[0].([]byte)
 	b, okB := args[1].([]byte)
-	if !okA || !okB || len(a) != histBytes || len(b) != histBytes {
-		return nil, fmt.Errorf("%s: want two %d-byte histograms", histAddFunc, histBytes)
+	if !okA || !okB {
+		return nil, fmt.Errorf("%s: want two histograms", histAddFunc)
 	}
-	out := make([]byte, histBytes)
-	for i := 0; i < histBytes; i += 4 {
-		binary.LittleEndian.PutUint32(out[i:], binary.LittleEndian.Uint32(a[i:])+binary.LittleEndian.Uint32(b[i:]))
+	var ha, hb results.Histogram
+	if err := decodeHist(a, &ha); err != nil {
+		return nil, fmt.Errorf("%s: %w", histAddFunc, err)
 	}
-	return out, nil
+	if err := decodeHist(b, &hb); err != nil {
+		return nil, fmt.Errorf("%s: %w", histAddFunc, err)
+	}
+	ha.Merge(hb)
+	return encodeHist(&ha), nil
 }
 
 // sortedKeys returns the keys of agg in primary-key order, for locality.
