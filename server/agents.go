@@ -168,7 +168,7 @@ func (s *Server) agentResults(w http.ResponseWriter, r *http.Request, cs *checkS
 		return
 	}
 	for _, rec := range keep {
-		s.observe(rec)
+		s.observe(rec, nil)
 	}
 	if !b.Agent.Now.IsZero() {
 		resp.SkewSeconds = b.Agent.Now.Sub(now).Seconds()

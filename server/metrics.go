@@ -57,10 +57,15 @@ func (t *seriesTable) entry(check, region string) *series {
 }
 
 // put makes rec the newest result of its check × region unless a newer one
-// is there; counted also adds it to the counters and the histogram.
-func (t *seriesTable) put(rec results.Record, counted bool) {
+// is there; counted also adds it to the counters and the histogram. known
+// is rec's detail when the caller has it typed (nil: decoded from
+// rec.Detail).
+func (t *seriesTable) put(rec results.Record, known *probes.ReportDetail, counted bool) {
 	var detail probes.ReportDetail
-	if len(rec.Detail) > 0 {
+	switch {
+	case known != nil:
+		detail = *known
+	case len(rec.Detail) > 0:
 		_ = json.Unmarshal(rec.Detail, &detail) // written by FromResult; a damaged blob just has no detail
 	}
 	rec.Detail, rec.Screenshot = nil, nil

@@ -36,7 +36,7 @@ func BenchmarkMetricsScrape(b *testing.B) {
 	for i := range n {
 		rec := results.Record{ID: results.NewID(), Check: fmt.Sprintf("c%05d", i), Region: LocalRegion, Kind: "http", Started: now,
 			Duration: 50 * time.Millisecond, OK: true, StatusCode: 200, Detail: []byte(`{"http":{"status_code":200,"version":"HTTP/1.1","content_length":3,"redirects":0}}`)}
-		s.observe(rec)
+		s.observe(rec, nil)
 	}
 	h := s.Handler()
 	for _, enc := range []string{"", "gzip"} {

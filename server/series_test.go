@@ -17,7 +17,7 @@ func TestSeriesRetain(t *testing.T) {
 	var tab seriesTable
 	now := time.Now()
 	for _, k := range [][2]string{{"api", "local"}, {"api", "eu"}, {"web", "local"}, {"gone", "local"}} {
-		tab.put(results.Record{Check: k[0], Region: k[1], Kind: "http", Started: now, OK: true, Duration: time.Second}, true)
+		tab.put(results.Record{Check: k[0], Region: k[1], Kind: "http", Started: now, OK: true, Duration: time.Second}, nil, true)
 	}
 	cfg := &config.Config{Checks: []config.Check{{Name: "api", Regions: []string{"local"}}, {Name: "web", Regions: []string{"local", "us"}}}}
 	gone := tab.retain(cfg)
@@ -38,9 +38,9 @@ func TestSeriesRetain(t *testing.T) {
 func TestSeriesPut(t *testing.T) {
 	var tab seriesTable
 	now := time.Now()
-	tab.put(results.Record{Check: "a", Region: "local", Kind: "http", Started: now, OK: true, Duration: 30 * time.Millisecond}, true)
-	tab.put(results.Record{Check: "a", Region: "local", Kind: "http", Started: now.Add(-time.Second), OK: false, Duration: 3 * time.Second}, true)
-	tab.put(results.Record{Check: "a", Region: "local", Kind: "http", Started: now.Add(-time.Hour), OK: false}, false) // loaded at start-up
+	tab.put(results.Record{Check: "a", Region: "local", Kind: "http", Started: now, OK: true, Duration: 30 * time.Millisecond}, nil, true)
+	tab.put(results.Record{Check: "a", Region: "local", Kind: "http", Started: now.Add(-time.Second), OK: false, Duration: 3 * time.Second}, nil, true)
+	tab.put(results.Record{Check: "a", Region: "local", Kind: "http", Started: now.Add(-time.Hour), OK: false}, nil, false) // loaded at start-up
 	e, _ := tab.get("a", "local")
 	if !e.rec.OK || e.ok != 1 || e.fail != 1 {
 		t.Fatalf("latest ok=%v, counts %d/%d: want the newer (ok) result and 1/1", e.rec.OK, e.ok, e.fail)
@@ -58,7 +58,7 @@ func TestSeriesPut(t *testing.T) {
 func TestTLSVersionLabel(t *testing.T) {
 	var tab seriesTable
 	tab.put(results.Record{Check: "a", Region: "local", Kind: "tls", Started: time.Now(),
-		Detail: []byte(`{"tls":{"version":"TLS 1.3"}}`)}, true)
+		Detail: []byte(`{"tls":{"version":"TLS 1.3"}}`)}, nil, true)
 	e, _ := tab.get("a", "local")
 	for _, f := range resultFamilies {
 		if f.name != "probe_tls_version_info" {

@@ -141,7 +141,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	s.metrics = newMetrics(reg, s)
 	if recs, lerr := store.Latest(ctx); lerr == nil { // /metrics shows the last results at once after a restart
 		for _, rec := range recs {
-			s.series.put(rec, false)
+			s.series.put(rec, nil, false)
 		}
 	}
 	s.sched, err = scheduler.New(scheduler.Options{Recorder: recorder{s}, Logger: s.log})
@@ -404,13 +404,15 @@ func (r recorder) Record(ctx context.Context, run scheduler.Run) error {
 	if err := r.s.store.Write(ctx, rec); err != nil {
 		return err
 	}
-	r.s.observe(rec)
+	detail := run.Result.Detail() // typed, rather than decoded again from rec.Detail
+	r.s.observe(rec, &detail)
 	return nil
 }
 
-// observe feeds a stored result to the metrics.
-func (s *Server) observe(rec results.Record) {
-	s.series.put(rec, true)
+// observe feeds a stored result to the metrics; detail is its typed detail
+// when known (nil: decoded from rec).
+func (s *Server) observe(rec results.Record, detail *probes.ReportDetail) {
+	s.series.put(rec, detail, true)
 	s.metrics.observe(rec)
 	if c, ok := s.checks.Load().byName[rec.Check]; ok && c.HideTarget {
 		rec.Target = "" // the exporter sends no target attributes and no error text then
