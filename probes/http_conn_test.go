@@ -2,6 +2,7 @@ package probes_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -12,34 +13,18 @@ import (
 	"time"
 
 	"github.com/vantageprobe/vantage/probes"
+	"github.com/vantageprobe/vantage/probes/probestest"
 )
 
 // rawServer answers every connection on loopback with reply, after
 // reading the request head.
 func rawServer(t *testing.T, reply string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				if _, err := http.ReadRequest(br); err != nil {
-					return
-				}
-				_, _ = io.WriteString(c, reply)
-			}()
+	return "http://" + probestest.ServeTCP(t, func(_ context.Context, c net.Conn) {
+		if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+			_, _ = io.WriteString(c, reply)
 		}
-	}()
-	return "http://" + ln.Addr().String() + "/"
+	}) + "/"
 }
 
 // TestHTTPInformationalAnswers: 100 Continue and 103 Early Hints before

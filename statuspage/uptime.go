@@ -1,6 +1,7 @@
 package statuspage
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strconv"
@@ -44,7 +45,7 @@ func estimateDay(regions []counts, quorum int, measured float64) dayUptime {
 	if len(fails) == 0 || measured <= 0 {
 		return dayUptime{}
 	}
-	slices.SortFunc(fails, func(a, b float64) int { return -compareFloat(a, b) })
+	slices.SortFunc(fails, func(a, b float64) int { return -cmp.Compare(a, b) })
 	q := quorum
 	if q <= 0 {
 		q = len(fails)/2 + 1
@@ -57,16 +58,6 @@ func estimateDay(regions []counts, quorum int, measured float64) dayUptime {
 		partial:  (fails[0] - major) * measured,
 		degraded: slices.Max(degs) * measured,
 	}
-}
-
-func compareFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Bar colour classes (CSS), from the day's weighted downtime.
