@@ -32,7 +32,8 @@ func (p *HTTPProber) follow(ctx context.Context, run *httpRun, req *http.Request
 	for {
 		resp, err := p.roundTrip(ctx, run, req)
 		if err != nil {
-			return nil, err
+			// As Go's client words it: `Get "URL": …`.
+			return nil, &url.Error{Op: urlErrorOp(req.Method), URL: req.URL.String(), Err: err}
 		}
 		method, redirect, withBody := redirectBehavior(req.Method, resp, req)
 		loc := resp.Header.Get("Location")

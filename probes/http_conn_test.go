@@ -139,3 +139,14 @@ func TestHTTPRedirectToHTTPS(t *testing.T) {
 		t.Errorf("phases %+v", r.Phases)
 	}
 }
+
+// TestHTTPErrorNamesTheRequest: a failed request's error reads as Go's
+// client words it, whichever way the request went.
+func TestHTTPErrorNamesTheRequest(t *testing.T) {
+	addr := probestest.RefusedAddr(t)
+	r := probeOnce(t, newHTTP(t, probes.HTTPSpec{URL: "http://" + addr + "/x?y=1"}), 5*time.Second)
+	wantOutcome(t, r, false, probes.ErrConnRefused)
+	if want := `Get "http://` + addr + `/x?y=1": `; !strings.Contains(r.Err.Error(), want) {
+		t.Errorf("error %q, want it to contain %q", r.Err, want)
+	}
+}
