@@ -175,12 +175,16 @@ func (p *HTTPProber) exchange(ctx context.Context, run *httpRun, req *http.Reque
 	}()
 	gzipped := p.spec.Compression.auto() && req.Header.Get("Accept-Encoding") == "" &&
 		req.Header.Get("Range") == "" && req.Method != http.MethodHead
-	if gzipped {
-		req.Header.Set("Accept-Encoding", "gzip") // what Go's transport asks for
+	wire := req
+	if gzipped { // what Go's transport asks for, on the wire only (not carried to a redirect)
+		c := *req
+		c.Header = req.Header.Clone()
+		c.Header.Set("Accept-Encoding", "gzip")
+		wire = &c
 	}
-	req.Close = true // one request per connection
+	wire.Close = true // one request per connection
 	w := bufio.NewWriterSize(conn, 1<<10)
-	if err := req.Write(w); err != nil {
+	if err := wire.Write(w); err != nil {
 		return nil, err
 	}
 	if err := w.Flush(); err != nil {

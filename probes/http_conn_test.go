@@ -2,6 +2,7 @@ package probes_test
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -148,5 +149,30 @@ func TestHTTPErrorNamesTheRequest(t *testing.T) {
 	wantOutcome(t, r, false, probes.ErrConnRefused)
 	if want := `Get "http://` + addr + `/x?y=1": `; !strings.Contains(r.Err.Error(), want) {
 		t.Errorf("error %q, want it to contain %q", r.Err, want)
+	}
+}
+
+// TestHTTPGzipAfterRedirect: the gzip the probe asks for by itself is
+// asked for and decoded on every hop, not carried over as a header of the
+// check's own.
+func TestHTTPGzipAfterRedirect(t *testing.T) {
+	srv := startHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/start" {
+			http.Redirect(w, r, "/end", http.StatusFound)
+			return
+		}
+		if r.Header.Get("Accept-Encoding") != "gzip" {
+			http.Error(w, "no gzip asked", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := gzip.NewWriter(w)
+		io.WriteString(zw, strings.Repeat("hello ", 100))
+		zw.Close()
+	}))
+	r := probeOnce(t, newHTTP(t, probes.HTTPSpec{URL: srv.URL + "/start", Expect: probes.HTTPExpect{Body: mustPattern("hello hello")}}), 5*time.Second)
+	wantOutcome(t, r, true, nil)
+	if r.HTTP.BodyBytes != 600 || r.HTTP.ContentLength != -1 || r.HTTP.Redirects != 1 {
+		t.Fatalf("%+v", r.HTTP)
 	}
 }
