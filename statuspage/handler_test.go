@@ -198,14 +198,31 @@ func TestCaching(t *testing.T) {
 		t.Errorf("gzip;q=0 got Content-Encoding %q", resp.Header.Get("Content-Encoding"))
 	}
 
-	// Invalidate: the next request reads the source again and shows the change.
+	// Invalidate: the next request reads the source again and shows the
+	// change, the minutes that changed the state included.
+	apiBars := func(body string) string {
+		i := strings.Index(body, `href="/components/api"`)
+		j := strings.Index(body[i:], "</svg>")
+		return body[i : i+j]
+	}
+	_, before := get(t, f.srv, "/")
 	f.src.set(func(s *fakeSource) { s.states["api"] = withState(statuspage.StateDown, "eu", "us") })
+	down := func(time.Time) bool { return true }
+	for _, region := range []string{"eu", "us"} {
+		// The newest minutes, which a refresh reads (older ones are late).
+		now := f.clock.Now().Truncate(time.Minute)
+		probeSeries(f.src.RollupReader.(*memRollups), "api", region, now.Add(-2*time.Minute), now, time.Second, down)
+	}
 	if _, body := get(t, f.srv, "/"); strings.Contains(body, "Major outage") {
 		t.Fatal("a state change showed before Invalidate and within the TTL")
 	}
 	f.page.Invalidate()
-	if _, body := get(t, f.srv, "/"); !strings.Contains(body, `<h1 id="status">Major outage</h1>`) {
+	_, after := get(t, f.srv, "/")
+	if !strings.Contains(after, `<h1 id="status">Major outage</h1>`) {
 		t.Error("after Invalidate the page still shows the old state")
+	}
+	if b := apiBars(after); b == apiBars(before) || !strings.Contains(b, "15 Mar: ") || !strings.Contains(b, "2 min down") {
+		t.Errorf("after Invalidate today's bar does not show the new downtime:\n%s", b)
 	}
 	if resp, _ := get(t, f.srv, "/", "If-None-Match", etag); resp.StatusCode != http.StatusOK {
 		t.Errorf("the old ETag after a change: %d", resp.StatusCode)

@@ -49,14 +49,14 @@ type uptimeValue struct {
 }
 
 // build reads the Source and computes a snapshot. Rollups come from the
-// page's cache, refreshed first when older than the TTL.
+// page's cache, refreshed first when older than the TTL or invalidated.
 func (p *Page) build(ctx context.Context, now time.Time, gen uint64) (*snapshot, error) {
 	states, err := p.src.States(ctx, p.vis.order)
 	if err != nil {
 		return nil, fmt.Errorf("read check states: %w", err)
 	}
 	keys := p.seriesKeys(states)
-	if p.refreshDue(now, keys) {
+	if stale := p.stale.Swap(false); stale || p.refreshDue(now, keys) {
 		err := p.cache.refresh(ctx, now, keys)
 		p.cacheAt = now
 		if err != nil { // stale bars beat no page: log and go on

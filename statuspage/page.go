@@ -72,6 +72,9 @@ type Page struct {
 
 	gen  atomic.Uint64
 	snap atomic.Pointer[snapshot]
+	// stale asks the next build to read the new minutes too: what changed
+	// a state is in them.
+	stale atomic.Bool
 	// slot is a one-slot semaphore: whoever holds it reads the Source and
 	// owns cache, cacheAt and failedAt.
 	slot     chan struct{}
@@ -140,10 +143,14 @@ func cmpOr[T comparable](v, def T) T {
 func (p *Page) Handler() http.Handler { return p.handler }
 
 // Invalidate drops the rendered page: the next request reads the states,
-// incidents and maintenance again. Call it when a check's state changes or
-// an incident or maintenance window is added, updated or resolved. It does
-// not block.
-func (p *Page) Invalidate() { p.gen.Add(1) }
+// incidents and maintenance again, and the rollups' new minutes, so that
+// the bars, uptime and charts agree with a state that changed. Call it when
+// a check's state changes or an incident or maintenance window is added,
+// updated or resolved. It does not block.
+func (p *Page) Invalidate() {
+	p.stale.Store(true)
+	p.gen.Add(1)
+}
 
 // Refresh reads the Source now and replaces the rendered page, blocking
 // until done. The server may call it at start-up (in the background: the
