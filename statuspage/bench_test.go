@@ -291,16 +291,25 @@ func BenchmarkPageFirstLoad(b *testing.B) {
 // BenchmarkPageSQLite runs the page on a real SQLite results store:
 // VANTAGE_BENCH_CHECKS checks (default 20; the fixture of 200 takes
 // minutes to write) × 3 regions, one result every VANTAGE_BENCH_STEP
-// (default 1m) for 24 hours and four a day for 89 days before. "first" is a new page's first GET / (every
+// (default 1m) for 24 hours and four a day for VANTAGE_BENCH_DAYS (default
+// 89) days before; VANTAGE_BENCH_PUBLIC of them on the page (default all).
+// It also logs one check's 30-day SLO evaluation on that store. "first" is a new page's first GET / (every
 // series read whole); "refresh" a GET / once the TTL has passed (the new
 // minutes of every series read); "rebuild" a GET / after Invalidate.
 func BenchmarkPageSQLite(b *testing.B) {
-	checks, step := 20, time.Minute
+	checks, step, days := 20, time.Minute, 89
 	if v, err := strconv.Atoi(os.Getenv("VANTAGE_BENCH_CHECKS")); err == nil && v > 0 {
 		checks = v
 	}
 	if v, err := time.ParseDuration(os.Getenv("VANTAGE_BENCH_STEP")); err == nil && v > 0 {
 		step = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("VANTAGE_BENCH_DAYS")); err == nil && v > 0 {
+		days = v
+	}
+	public := checks
+	if v, err := strconv.Atoi(os.Getenv("VANTAGE_BENCH_PUBLIC")); err == nil && v > 0 && v < checks {
+		public = v
 	}
 	ctx := b.Context()
 	store, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(b.TempDir(), "results.db"), PruneInterval: -1})
@@ -314,8 +323,11 @@ func BenchmarkPageSQLite(b *testing.B) {
 	for _, g := range cfg.Groups {
 		names = append(names, g.Checks...)
 	}
+	for i := len(names); i < checks; i++ { // beyond the 200 of the fixture: private checks
+		names = append(names, fmt.Sprintf("private-%04d", i))
+	}
 	names = names[:checks]
-	cfg.Groups = []statuspage.Group{{Name: "All", Checks: names}}
+	cfg.Groups = []statuspage.Group{{Name: "All", Checks: names[:public]}}
 	built := time.Now()
 	var recs []results.Record
 	flush := func() {
@@ -335,7 +347,7 @@ func BenchmarkPageSQLite(b *testing.B) {
 					flush()
 				}
 			}
-			for d := 89; d >= 1; d-- {
+			for d := days; d >= 1; d-- {
 				for q := range 4 {
 					add(now.Add(-24*time.Hour).Truncate(24*time.Hour).AddDate(0, 0, -d+1).Add(time.Duration(q) * 6 * time.Hour))
 				}
@@ -349,7 +361,20 @@ func BenchmarkPageSQLite(b *testing.B) {
 	if err := store.Flush(ctx); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("fixture: %d checks × %d regions in %v", checks, len(benchRegions), time.Since(built).Round(time.Millisecond))
+	b.Logf("fixture: %d checks × %d regions, %d days, %d on the page, written in %v", checks, len(benchRegions), days+1, public, time.Since(built).Round(time.Millisecond))
+	// The SLO of one check over 30 days from the same store (what `vantage
+	// slo` and the alert engine's burn rates read per check).
+	for _, sli := range []results.SLIKind{results.SLIAvailability, results.SLILatency} {
+		spec := results.SLOSpec{Objective: mustObjective(b, "99.9"), SLI: sli}
+		if sli == results.SLILatency {
+			spec.Threshold = 150 * time.Millisecond
+		}
+		start := time.Now()
+		if _, err := results.EvaluateSLO(ctx, store, names[0], spec, nil, now); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("SLO %s of one check, 3 regions, 30 days: %v", sli, time.Since(start).Round(time.Millisecond))
+	}
 	clk := newClock(now)
 	for _, mode := range []string{"first", "refresh", "rebuild"} {
 		b.Run(mode, func(b *testing.B) {
@@ -385,6 +410,14 @@ func BenchmarkPageSQLite(b *testing.B) {
 			percentiles(b, ds)
 		})
 	}
+}
+
+func mustObjective(b *testing.B, s string) results.Objective {
+	o, err := results.ParseObjective(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return o
 }
 
 // cpuTime is the CPU time (user and system) the process has used.
