@@ -2,6 +2,7 @@ package probes
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -164,10 +165,10 @@ func NewHTTP(spec HTTPSpec, opts ...Option) (*HTTPProber, error) {
 	}
 	p := &HTTPProber{
 		spec:      spec,
-		method:    cmpOr(spec.Method, http.MethodGet),
+		method:    cmp.Or(spec.Method, http.MethodGet),
 		header:    buildHeader(spec),
 		dialer:    newDialer(spec.IPVersion, opts).withAddressing(spec.PreferIPVersion, ""),
-		maxBody:   cmpOr(spec.MaxBodyBytes, DefaultMaxBodyBytes),
+		maxBody:   cmp.Or(spec.MaxBodyBytes, DefaultMaxBodyBytes),
 		keepBody:  spec.Expect.needsBody(),
 		trace:     spec.Traceparent == nil || *spec.Traceparent,
 		expectTLS: u.Scheme == "https",
@@ -179,25 +180,17 @@ func NewHTTP(spec HTTPSpec, opts ...Option) (*HTTPProber, error) {
 	p.header.Del("Host")
 	p.bufs.New = func() any { return new(bytes.Buffer) }
 	p.client = &http.Client{
-		Transport: &http.Transport{
+		Transport: directHTTP{p: p, tls: &http.Transport{
 			DialContext:            p.dialContext,
 			TLSClientConfig:        tlsCfg,
 			DisableKeepAlives:      true,
 			DisableCompression:     !spec.Compression.auto(),
 			ForceAttemptHTTP2:      true,
-			MaxResponseHeaderBytes: 1 << 20,
-		},
+			MaxResponseHeaderBytes: maxHeaderBytes,
+		}},
 		CheckRedirect: p.checkRedirect,
 	}
 	return p, nil
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 func buildHeader(spec HTTPSpec) http.Header {
@@ -380,17 +373,13 @@ func (p *HTTPProber) send(ctx context.Context, run *httpRun, r *Result) (*http.R
 			req.Header.Set("B3", tp[3:35]+"-"+tp[36:52]+"-1")
 		}
 	}
-	if !p.spec.Cookies {
-		resp, err := p.follow(ctx, run, req)
-		if err != nil {
-			return nil, p.classify(ctx, run, err)
-		}
-		return resp, nil
+	client := p.client
+	if p.spec.Cookies { // a cookie jar goes along the whole chain
+		c := *p.client
+		c.Jar, _ = cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List}) // never fails
+		client = &c
 	}
-	// A cookie jar goes along the whole chain: Go's client.
-	c := *p.client
-	c.Jar, _ = cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List}) // never fails
-	resp, err := c.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, p.classify(ctx, run, err)
 	}

@@ -176,3 +176,38 @@ func TestHTTPGzipAfterRedirect(t *testing.T) {
 		t.Fatalf("%+v", r.HTTP)
 	}
 }
+
+// TestHTTPRedirectBackKeepsCredentialsStripped: once a redirect to another
+// host dropped the Authorization header, it stays dropped on a hop back to
+// the first host, whose address that other host chose (CVE-2024-45336 in
+// Go's client).
+func TestHTTPRedirectBackKeepsCredentialsStripped(t *testing.T) {
+	auth := make(chan string, 4)
+	var back string
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth <- r.URL.Path + ":" + r.Header.Get("Authorization")
+		switch r.URL.Path {
+		case "/start":
+			http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound)
+		case "/away":
+			http.Redirect(w, r, back, http.StatusFound)
+		default:
+			io.WriteString(w, "end")
+		}
+	})
+	srv := startHTTP(t, h)
+	other := httptest.NewServer(h)
+	t.Cleanup(other.Close)
+	back = srv.URL + "/end"
+	away := strings.Replace(other.URL, "127.0.0.1", "localhost", 1) + "/away"
+	r := probeOnce(t, newHTTP(t, probes.HTTPSpec{URL: srv.URL + "/start?to=" + away, BearerToken: "tok"}), 5*time.Second)
+	wantOutcome(t, r, true, nil)
+	close(auth)
+	var seen []string
+	for a := range auth {
+		seen = append(seen, a)
+	}
+	if got := strings.Join(seen, " "); got != "/start:Bearer tok /away: /end:" {
+		t.Errorf("Authorization per hop: %s", got)
+	}
+}
