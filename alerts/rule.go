@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -71,22 +72,15 @@ type Defaults struct {
 	GroupInterval       time.Duration `yaml:"group_interval"`       // default 5m
 }
 
-// builtin are the defaults without alert_defaults.
+// filled fills in the built-in default of every field left zero.
 func (d Defaults) filled() Defaults {
-	d.ConsecutiveFailures = cmpInt(d.ConsecutiveFailures, DefaultConsecutiveFailures)
-	d.ResolveAfter = cmpInt(d.ResolveAfter, DefaultResolveAfter)
-	d.MinBadEvents = cmpInt(d.MinBadEvents, DefaultMinBadEvents)
-	d.RepeatInterval = cmpInt(d.RepeatInterval, DefaultRepeatInterval)
-	d.GroupWait = cmpInt(d.GroupWait, DefaultGroupWait)
-	d.GroupInterval = cmpInt(d.GroupInterval, DefaultGroupInterval)
+	d.ConsecutiveFailures = cmp.Or(d.ConsecutiveFailures, DefaultConsecutiveFailures)
+	d.ResolveAfter = cmp.Or(d.ResolveAfter, DefaultResolveAfter)
+	d.MinBadEvents = cmp.Or(d.MinBadEvents, DefaultMinBadEvents)
+	d.RepeatInterval = cmp.Or(d.RepeatInterval, DefaultRepeatInterval)
+	d.GroupWait = cmp.Or(d.GroupWait, DefaultGroupWait)
+	d.GroupInterval = cmp.Or(d.GroupInterval, DefaultGroupInterval)
 	return d
-}
-
-func cmpInt[T int | time.Duration](v, def T) T {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 // Validate checks the defaults; every problem starts with its field.
@@ -113,14 +107,14 @@ func (r Rule) WithDefaults(d Defaults) Rule {
 	if r.ConsecutiveFailures == 0 && r.DegradedFor == 0 && r.CertExpiry == 0 && !r.SLOBurn {
 		r.ConsecutiveFailures = d.ConsecutiveFailures
 	}
-	r.ResolveAfter = cmpInt(r.ResolveAfter, d.ResolveAfter)
-	r.MinBadEvents = cmpInt(r.MinBadEvents, d.MinBadEvents)
+	r.ResolveAfter = cmp.Or(r.ResolveAfter, d.ResolveAfter)
+	r.MinBadEvents = cmp.Or(r.MinBadEvents, d.MinBadEvents)
 	if r.Severity == "" {
 		r.Severity = SeverityPage
 	}
-	r.RepeatInterval = cmpInt(r.RepeatInterval, d.RepeatInterval)
-	r.GroupWait = cmpInt(r.GroupWait, d.GroupWait)
-	r.GroupInterval = cmpInt(r.GroupInterval, d.GroupInterval)
+	r.RepeatInterval = cmp.Or(r.RepeatInterval, d.RepeatInterval)
+	r.GroupWait = cmp.Or(r.GroupWait, d.GroupWait)
+	r.GroupInterval = cmp.Or(r.GroupInterval, d.GroupInterval)
 	return r
 }
 

@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -249,7 +250,7 @@ func (m *Maintenance) Validate() error {
 		if w.Duration <= 0 || w.Duration > 7*24*time.Hour {
 			add("weekly.duration: must be between 1s and 7d")
 		}
-		loc, err := time.LoadLocation(cmpOr(w.TimeZone, "UTC"))
+		loc, err := time.LoadLocation(cmp.Or(w.TimeZone, "UTC"))
 		if err != nil {
 			add("weekly.time_zone: %q is not a time zone (e.g. Europe/Berlin)", w.TimeZone)
 		}
@@ -317,11 +318,4 @@ func earlier(a, b time.Time) time.Time {
 		return a
 	}
 	return b
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

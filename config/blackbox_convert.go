@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"slices"
@@ -253,7 +254,7 @@ func (c *bbConv) dns(path string, d bbDNS) *probes.DNSSpec {
 	recursion := d.Recursion == nil || *d.Recursion
 	s := &probes.DNSSpec{Name: d.QueryName, SourceIP: d.SourceIP, Recursion: &recursion, EDNS0: &off, TCPFallback: &off}
 	s.IPVersion, s.PreferIPVersion = c.ipVersions(path, d.IP)
-	s.Type = c.dnsType(path+".query_type", cmpOr(d.QueryType, "ANY"))
+	s.Type = c.dnsType(path+".query_type", cmp.Or(d.QueryType, "ANY"))
 	if d.QueryClass != "" {
 		if _, ok := dns.StringToClass[d.QueryClass]; !ok || s.Class.UnmarshalText([]byte(d.QueryClass)) != nil {
 			c.at(path+".query_class", "%q is not a DNS class (IN, CH, HS, NONE, ANY)", d.QueryClass)
@@ -279,13 +280,6 @@ func (c *bbConv) dns(path string, d bbDNS) *probes.DNSSpec {
 	s.Expect.AuthorityRRs = rrExpect(d.ValidateAuthority)
 	s.Expect.AdditionalRRs = rrExpect(d.ValidateAdditional)
 	c.validate(path, s.Validate())
-	return s
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
 	return s
 }
 
@@ -347,7 +341,7 @@ func (c *bbConv) validate(path string, err error) {
 		case "url", "address", "server":
 			continue // the target, set per request
 		case "method", "headers", "body", "tls_config", "name", "source_ip":
-			c.at(strings.TrimSuffix(path+"."+cmpOr(rename[root], root)+"."+rest, "."), "%s", msg)
+			c.at(strings.TrimSuffix(path+"."+cmp.Or(rename[root], root)+"."+rest, "."), "%s", msg)
 		case "":
 			c.at(path, "%s", msg)
 		default:

@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -291,7 +292,7 @@ func NewBrowserProber(spec BrowserSpec, b *Browser) (*BrowserProber, error) {
 		spec: spec, browser: b, viewport: spec.Viewport,
 		noJSErrors:       spec.Expect.NoJSErrors == nil || *spec.Expect.NoJSErrors,
 		noFailedRequests: spec.Expect.NoFailedRequests != nil && *spec.Expect.NoFailedRequests,
-		screenshot:       cmpOr(spec.Screenshot, ScreenshotOnFailure),
+		screenshot:       cmp.Or(spec.Screenshot, ScreenshotOnFailure),
 		origin:           originOf(u),
 		trace:            spec.Traceparent == nil || *spec.Traceparent,
 		b3:               spec.B3,

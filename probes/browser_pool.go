@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -110,7 +111,7 @@ func NewBrowser(o BrowserOptions) (*Browser, error) {
 	}
 	b := &Browser{
 		execPath:    path,
-		memoryLimit: cmpOr(o.MemoryLimit, DefaultBrowserMemoryLimit),
+		memoryLimit: cmp.Or(o.MemoryLimit, DefaultBrowserMemoryLimit),
 		log:         o.Logger,
 		callTimeout: browserCallTimeout,
 		sem:         make(chan struct{}, n),

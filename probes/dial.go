@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -117,7 +118,7 @@ func (d *dialer) resolve(ctx context.Context, host string) (netip.Addr, error) {
 	}
 	// For "any", prefer IPv4 unless told otherwise, as browsers do when IPv6
 	// is not known to work; fall back to the other family.
-	prefer := cmpOr(d.prefer, IPv4)
+	prefer := cmp.Or(d.prefer, IPv4)
 	for _, ip := range ips {
 		if prefer.allows(ip) {
 			return ip.Unmap(), nil

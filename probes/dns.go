@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -245,11 +246,11 @@ func buildQuery(spec DNSSpec) *dns.Msg {
 		name, _ = dns.ReverseAddr(name)
 	}
 	m := new(dns.Msg)
-	m.SetQuestion(dns.Fqdn(name), uint16(cmpOr(spec.Type, DNSType(dns.TypeA))))
+	m.SetQuestion(dns.Fqdn(name), uint16(cmp.Or(spec.Type, DNSType(dns.TypeA))))
 	m.Question[0].Qclass = spec.Class.Code()
 	m.RecursionDesired = spec.Recursion == nil || *spec.Recursion
 	if spec.EDNS0 == nil || *spec.EDNS0 {
-		m.SetEdns0(cmpOr(spec.UDPSize, DefaultDNSUDPSize), false)
+		m.SetEdns0(cmp.Or(spec.UDPSize, DefaultDNSUDPSize), false)
 	}
 	return m
 }
@@ -258,7 +259,7 @@ func buildQuery(spec DNSSpec) *dns.Msg {
 // and checks the answer.
 func (p *DNSProber) Probe(ctx context.Context) (Result, error) {
 	r := Result{Kind: KindDNS, Target: p.spec.Name + " @" + p.server, Started: time.Now(), OK: true}
-	transport := cmpOr(p.spec.Transport, DNSUDP)
+	transport := cmp.Or(p.spec.Transport, DNSUDP)
 	resp, err := p.exchange(ctx, transport, &r)
 	if err == nil && resp.Truncated && transport == DNSUDP {
 		r.DNS.Truncated = true

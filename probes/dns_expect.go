@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -164,7 +165,7 @@ func (c *DNSClass) UnmarshalText(b []byte) error {
 }
 
 // Code returns the numeric class, IN when unset.
-func (c DNSClass) Code() uint16 { return uint16(cmpOr(c, DNSClass(dns.ClassINET))) }
+func (c DNSClass) Code() uint16 { return uint16(cmp.Or(c, DNSClass(dns.ClassINET))) }
 
 // String returns the mnemonic.
 func (c DNSClass) String() string { return dns.ClassToString[c.Code()] }

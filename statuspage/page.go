@@ -1,6 +1,7 @@
 package statuspage
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	_ "embed"
@@ -108,18 +109,18 @@ func New(cfg Config, src Source, o Options) (*Page, error) {
 	if p.now == nil {
 		p.now = time.Now
 	}
-	p.ttl = cmpOr(p.ttl, DefaultTTL)
-	p.timeout = cmpOr(p.timeout, DefaultBuildTimeout)
+	p.ttl = cmp.Or(p.ttl, DefaultTTL)
+	p.timeout = cmp.Or(p.timeout, DefaultBuildTimeout)
 	if p.title == "" {
 		p.title = DefaultTitle
 	}
-	loc, err := time.LoadLocation(cmpOr(cfg.TimeZone, "UTC"))
+	loc, err := time.LoadLocation(cmp.Or(cfg.TimeZone, "UTC"))
 	if err != nil {
 		return nil, fmt.Errorf("status page: time zone: %w", err)
 	}
 	p.loc = loc
-	p.cache = rollupCache{src: src, loc: loc, workers: cmpOr(o.Workers, DefaultWorkers),
-		historyTTL: cmpOr(o.HistoryTTL, DefaultHistoryTTL), lag: minuteLag}
+	p.cache = rollupCache{src: src, loc: loc, workers: cmp.Or(o.Workers, DefaultWorkers),
+		historyTTL: cmp.Or(o.HistoryTTL, DefaultHistoryTTL), lag: minuteLag}
 	p.week = weekCache{src: src, lag: minuteLag}
 	sum := sha256.Sum256(stylesheet)
 	p.cssName = "status." + hex.EncodeToString(sum[:])[:12] + ".css"
@@ -129,14 +130,6 @@ func New(cfg Config, src Source, o Options) (*Page, error) {
 	}
 	p.handler = p.routes()
 	return p, nil
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // Handler serves the page's routes (see routes.go), GET and HEAD only.
