@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"time"
@@ -186,13 +187,12 @@ func (s *Server) statusLoop(ctx context.Context) {
 			continue
 		}
 		states, _ := pageSource{s}.States(ctx, cfg.StatusPage.Checks())
-		changed := len(states) != len(last)
+		cur := make(map[string]statuspage.State, len(states))
 		for name, st := range states {
-			if last[name] != st.State {
-				changed = true
-			}
-			last[name] = st.State
+			cur[name] = st.State
 		}
+		changed := !maps.Equal(cur, last) // a check removed by a reload changes it once, not forever
+		last = cur
 		if changed {
 			s.invalidatePage()
 		}

@@ -33,7 +33,6 @@ type snapshot struct {
 type component struct {
 	name    string
 	group   string
-	pos     int
 	status  compStatus
 	view    componentView
 	days    []dayInfo              // oldest first; the component page's table is made from them
@@ -78,16 +77,14 @@ func (p *Page) build(ctx context.Context, now time.Time, gen uint64) (*snapshot,
 		s.incViews[in.id] = p.incidentView(in)
 	}
 	regionClass := lineClasses(states, p.vis.order)
-	pos := 0
 	for _, g := range p.cfg.Groups {
 		for _, name := range p.vis.checks(g.Checks) {
 			if s.components[name] != nil {
 				continue
 			}
-			pos++
 			st, known := states[name]
 			c := p.component(s, name, st, known, now, &bounds, regionClass)
-			c.group, c.pos = g.Name, pos
+			c.group = g.Name
 			s.components[name] = c
 		}
 	}
@@ -98,10 +95,11 @@ func (p *Page) build(ctx context.Context, now time.Time, gen uint64) (*snapshot,
 // seriesKeys are the check × region series of the public checks.
 func (p *Page) seriesKeys(states map[string]CheckState) []seriesKey {
 	var keys []seriesKey
+	seen := make(map[seriesKey]bool)
 	for _, name := range p.vis.order {
 		for _, r := range states[name].Regions {
-			k := seriesKey{name, r.Region}
-			if !slices.Contains(keys, k) {
+			if k := (seriesKey{name, r.Region}); !seen[k] {
+				seen[k] = true
 				keys = append(keys, k)
 			}
 		}
