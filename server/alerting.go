@@ -181,13 +181,14 @@ func (s *Server) observation(cfg *config.Config, chk config.Check, now time.Time
 // refreshSLOs evaluates the SLO of every check that has one.
 func (s *Server) refreshSLOs(ctx context.Context, now time.Time) error {
 	cfg := s.checks.Load().cfg
+	maint := s.maintenance(cfg)
 	fresh := map[string]results.SLOStatus{}
 	var errs []error
 	for _, chk := range cfg.Checks {
 		if chk.SLO == nil {
 			continue
 		}
-		st, err := EvaluateSLO(ctx, s.store, cfg, chk, now)
+		st, err := EvaluateSLO(ctx, s.store, maint, chk, now)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -200,19 +201,28 @@ func (s *Server) refreshSLOs(ctx context.Context, now time.Time) error {
 	return errors.Join(errs...)
 }
 
-// EvaluateSLO evaluates one check's SLO now, leaving out its maintenance
-// windows when the SLO says so (for the server and `vantage slo`).
-func EvaluateSLO(ctx context.Context, r results.SLOReader, cfg *config.Config, chk config.Check, now time.Time) (results.SLOStatus, error) {
+// maintenance returns every maintenance window: the config's and those
+// made through the API (the engine has both).
+func (s *Server) maintenance(cfg *config.Config) []alerts.Maintenance {
+	if eng := s.engine(); eng != nil {
+		return eng.Maintenance()
+	}
+	return cfg.Maintenance
+}
+
+// EvaluateSLO evaluates one check's SLO now, leaving out its windows of
+// maint when the SLO says so (for the server and `vantage slo`).
+func EvaluateSLO(ctx context.Context, r results.SLOReader, maint []alerts.Maintenance, chk config.Check, now time.Time) (results.SLOStatus, error) {
 	if chk.SLO == nil {
 		return results.SLOStatus{}, fmt.Errorf("check %s has no slo", chk.Name)
 	}
 	var exclude []results.Interval
 	if chk.SLO.ExcludeMaintenance {
-		for _, m := range cfg.Maintenance {
+		for _, m := range maint {
 			if !m.Covers(chk.Name) {
 				continue
 			}
-			for _, iv := range m.Intervals(now.Add(-chk.SLO.Window), now) {
+			for _, iv := range m.Intervals(now.Add(-chk.SLO.WithDefaults().Window), now) {
 				exclude = append(exclude, results.Interval{Start: iv[0], End: iv[1]})
 			}
 		}

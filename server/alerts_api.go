@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -141,7 +142,7 @@ func (s *Server) listSLOs(w http.ResponseWriter, r *http.Request) {
 		st, ok := s.slos.get(chk.Name)
 		if !ok {
 			var err error
-			if st, err = EvaluateSLO(r.Context(), s.store, cfg, chk, time.Now()); err != nil {
+			if st, err = EvaluateSLO(r.Context(), s.store, s.maintenance(cfg), chk, time.Now()); err != nil {
 				writeError(w, http.StatusInternalServerError, err)
 				return
 			}
@@ -155,17 +156,34 @@ func (s *Server) listSLOs(w http.ResponseWriter, r *http.Request) {
 // SLOReport evaluates every SLO of cfg now from the results database at
 // dbPath (for `vantage slo`), in config order.
 func SLOReport(ctx context.Context, cfg *config.Config, dbPath string, now time.Time) ([]SLOView, error) {
-	store, err := sqlite.Open(ctx, sqlite.Options{Path: dbPath, RawRetention: cfg.Storage.Retention.Raw, RollupRetention: cfg.Storage.Retention.Rollups, HourRetention: cfg.Storage.Retention.Hourly})
+	if _, err := os.Stat(dbPath); err != nil { // a report never creates a database
+		return nil, fmt.Errorf("results database: %w", err)
+	}
+	store, err := sqlite.Open(ctx, sqlite.Options{Path: dbPath, RawRetention: cfg.Storage.Retention.Raw,
+		RollupRetention: cfg.Storage.Retention.Rollups, HourRetention: cfg.Storage.Retention.Hourly, PruneInterval: -1})
 	if err != nil {
 		return nil, err
 	}
 	defer store.Close()
+	maint := cfg.Maintenance
+	if _, err := os.Stat(cfg.Storage.AlertsPath); err == nil { // the windows made through the API too
+		as, err := alerts.OpenStore(ctx, cfg.Storage.AlertsPath)
+		if err != nil {
+			return nil, err
+		}
+		api, err := as.Maintenances(ctx)
+		as.Close()
+		if err != nil {
+			return nil, err
+		}
+		maint = append(slices.Clip(maint), api...)
+	}
 	var out []SLOView
 	for _, chk := range cfg.Checks {
 		if chk.SLO == nil {
 			continue
 		}
-		st, err := EvaluateSLO(ctx, store, cfg, chk, now)
+		st, err := EvaluateSLO(ctx, store, maint, chk, now)
 		if err != nil {
 			return nil, err
 		}

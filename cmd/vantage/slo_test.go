@@ -74,4 +74,11 @@ checks:
 	if code, _, errOut := vantage(t, "slo", "-c", filepath.Join(dir, "missing.yaml")); code != exitUsage || errOut == "" {
 		t.Fatalf("missing config: %d %q", code, errOut)
 	}
+	typo := filepath.Join(dir, "typo.db")
+	if code, _, errOut := vantage(t, "slo", "-c", cfg, "--db", typo); code == exitOK || !strings.Contains(errOut, "typo.db") {
+		t.Fatalf("missing database: %d %q", code, errOut)
+	}
+	if _, err := os.Stat(typo); err == nil {
+		t.Error("vantage slo created the database it was pointed at")
+	}
 }
