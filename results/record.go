@@ -127,6 +127,11 @@ type RollupQuery struct {
 // FromResult turns a probe result of check, probed from region, into a
 // record with a fresh ID.
 func FromResult(check, region string, r probes.Result) Record {
+	return FromResultDetail(check, region, r, r.Detail())
+}
+
+// FromResultDetail is FromResult for a caller that has r.Detail() already.
+func FromResultDetail(check, region string, r probes.Result, d probes.ReportDetail) Record {
 	rec := Record{
 		ID: NewID(), Check: check, Region: region, Kind: r.Kind, Target: r.Target,
 		Started: r.Started.UTC(), Duration: r.Duration, OK: r.OK, Degraded: r.Degraded,
@@ -150,7 +155,7 @@ func FromResult(check, region string, r probes.Result) Record {
 	if r.Browser != nil {
 		rec.Screenshot = r.Browser.Screenshot
 	}
-	if d := r.Detail(); d != (probes.ReportDetail{}) {
+	if d != (probes.ReportDetail{}) {
 		rec.Detail, _ = json.Marshal(d) // plain structs: cannot fail
 	}
 	return rec

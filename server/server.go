@@ -400,11 +400,11 @@ func (s *Server) replaceTracer(ctx context.Context, cfg tracing.Config) {
 type recorder struct{ s *Server }
 
 func (r recorder) Record(ctx context.Context, run scheduler.Run) error {
-	rec := results.FromResult(run.Check, run.Region, run.Result)
+	detail := run.Result.Detail() // once: the stored JSON and the metrics' typed copy
+	rec := results.FromResultDetail(run.Check, run.Region, run.Result, detail)
 	if err := r.s.store.Write(ctx, rec); err != nil {
 		return err
 	}
-	detail := run.Result.Detail() // typed, rather than decoded again from rec.Detail
 	r.s.observe(rec, &detail)
 	return nil
 }
