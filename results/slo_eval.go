@@ -79,7 +79,7 @@ func EvaluateSLO(ctx context.Context, r SLOReader, check string, spec SLOSpec, e
 	if err := spec.Validate(); err != nil {
 		return SLOStatus{}, fmt.Errorf("evaluate slo of %s: %w", check, err)
 	}
-	end := ceilMinute(now)
+	end := ceilTo(Minute, now)
 	period := Interval{end.Add(-spec.Window), end}
 	ev := sloEvents{r: r, check: check, spec: spec}
 	if spec.ExcludeMaintenance {
@@ -232,7 +232,7 @@ func (e sloEvents) raw(ctx context.Context, iv Interval) (good, total int64, err
 func normalizeIntervals(ivs []Interval, within Interval) []Interval {
 	var out []Interval
 	for _, iv := range ivs {
-		iv = Interval{later(Minute.BucketStart(iv.Start), within.Start), earlier(ceilMinute(iv.End), within.End)}
+		iv = Interval{later(Minute.BucketStart(iv.Start), within.Start), earlier(ceilTo(Minute, iv.End), within.End)}
 		if iv.Start.Before(iv.End) {
 			out = append(out, iv)
 		}
@@ -247,15 +247,6 @@ func normalizeIntervals(ivs []Interval, within Interval) []Interval {
 		merged = append(merged, iv)
 	}
 	return merged
-}
-
-// ceilMinute rounds t (as UTC) up to a whole minute.
-func ceilMinute(t time.Time) time.Time {
-	f := Minute.BucketStart(t)
-	if f.Before(t) {
-		return f.Add(time.Minute)
-	}
-	return f
 }
 
 func later(a, b time.Time) time.Time {

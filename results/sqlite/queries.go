@@ -143,7 +143,7 @@ func (s *Store) Rollups(ctx context.Context, q results.RollupQuery) ([]results.R
 		}
 	}
 	var out []results.Rollup
-	if q.Res == results.Hour && s.hoursSince.After(q.Since) {
+	if q.Res == results.Hour && !s.hoursSince.IsZero() && s.hoursSince.After(q.Since) {
 		out, err = s.hoursFromMinutes(ctx, q, regions)
 		if err != nil {
 			return nil, fmt.Errorf("query rollups: %w", err)

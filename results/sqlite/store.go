@@ -128,7 +128,8 @@ type Store struct {
 	closeErr   error
 
 	// hoursSince is the first hour with complete hour rollups (see
-	// migration 0004): earlier hours are summed from minute rollups.
+	// migration 0004): earlier hours are summed from minute rollups. Zero
+	// when every hour has them.
 	hoursSince time.Time
 
 	stmtMu      sync.Mutex
@@ -160,7 +161,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		q:    newQueue(o.QueueSize, o.BatchSize, o.FlushInterval),
 		life: life, endLife: endLife,
 		writerDone: make(chan struct{}), prunerDone: make(chan struct{}),
-		hoursSince: time.Unix(since, 0).UTC(),
+	}
+	if since > 0 { // 0: a database with every hour rollup (created with them)
+		s.hoursSince = time.Unix(since, 0).UTC()
 	}
 	if o.Registerer != nil {
 		if s.metrics, err = newMetrics(o.Registerer, s); err != nil {
@@ -266,18 +269,25 @@ const maxStmts = 64
 func (s *Store) query(ctx context.Context, text string, args ...any) (*sql.Rows, error) {
 	s.stmtMu.Lock()
 	st, ok := s.stmts[text]
-	if !ok && !s.stmtsClosed && len(s.stmts) < maxStmts {
-		var err error
-		if st, err = s.rdb.PrepareContext(ctx, text); err != nil {
-			s.stmtMu.Unlock()
+	room := !ok && !s.stmtsClosed && len(s.stmts) < maxStmts
+	s.stmtMu.Unlock()
+	if room { // prepared outside the lock: it waits for a pooled connection
+		fresh, err := s.rdb.PrepareContext(ctx, text)
+		if err != nil {
 			return nil, err
 		}
-		if s.stmts == nil {
-			s.stmts = map[string]*sql.Stmt{}
+		s.stmtMu.Lock()
+		if cur, dup := s.stmts[text]; dup || s.stmtsClosed {
+			fresh.Close() // another reader was first, or Close began
+			st = cur
+		} else {
+			if s.stmts == nil {
+				s.stmts = map[string]*sql.Stmt{}
+			}
+			s.stmts[text], st = fresh, fresh
 		}
-		s.stmts[text] = st
+		s.stmtMu.Unlock()
 	}
-	s.stmtMu.Unlock()
 	if st == nil {
 		return s.rdb.QueryContext(ctx, text, args...)
 	}
