@@ -26,7 +26,9 @@ type dialer struct {
 }
 
 func newDialer(v IPVersion, opts []Option) *dialer {
-	d := &dialer{ipVersion: v, resolver: net.DefaultResolver}
+	// A probe's connection carries one exchange: TCP keep-alive, on by
+	// default in Go and four setsockopt calls a dial, would never fire.
+	d := &dialer{ipVersion: v, resolver: net.DefaultResolver, net: net.Dialer{KeepAlive: -1}}
 	for _, o := range opts {
 		o(d)
 	}

@@ -221,7 +221,9 @@ type httpRun struct {
 	tlsDone    time.Time
 	wrote      time.Time
 	firstByte  time.Time
+	bodyEnd    time.Time // the body was read to its end (or cap) then
 	processing time.Duration
+	stamp      *stampConn // the current hop's connection, with receive timestamps; nil: none
 	phase      string
 	refused    bool // a redirect was not followed (follow_redirects: false)
 }
@@ -265,6 +267,10 @@ func (p *HTTPProber) dialRun(ctx context.Context, run *httpRun, addr string) (ne
 	if err != nil {
 		return nil, err
 	}
+	conn, sc := stamped(conn)
+	run.mu.Lock()
+	run.stamp = sc
+	run.mu.Unlock()
 	if d, ok := run.ctx.Deadline(); ok {
 		_ = conn.SetDeadline(d)
 	}
@@ -283,6 +289,7 @@ func (run *httpRun) set(phase string, at *time.Time) {
 	case PhaseProcessing:
 		run.wrote = now
 	case PhaseTransfer:
+		now = run.arrived(now, run.wrote)
 		run.firstByte = now
 		run.processing += now.Sub(run.wrote)
 	case "tls done":
@@ -293,6 +300,23 @@ func (run *httpRun) set(phase string, at *time.Time) {
 	if at != nil {
 		*at = now
 	}
+}
+
+// arrived returns when the data just read arrived, by the kernel's stamp,
+// or now without one; never before after. Called with mu held.
+func (run *httpRun) arrived(now, after time.Time) time.Time {
+	if at, ok := run.stamp.arrival(); ok && !at.Before(after) && at.Before(now) {
+		return at
+	}
+	return now
+}
+
+// bodyRead notes that the body has been read: when its last bytes arrived.
+func (run *httpRun) bodyRead() {
+	now := time.Now()
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	run.bodyEnd = run.arrived(now, run.firstByte)
 }
 
 func (run *httpRun) clientTrace() *httptrace.ClientTrace {
@@ -340,6 +364,9 @@ func (p *HTTPProber) Probe(ctx context.Context) (Result, error) {
 	end := time.Now()
 	run.mu.Lock()
 	r.RemoteAddr = run.dial.remote
+	if !run.bodyEnd.IsZero() { // not the time the assertions took
+		end = run.bodyEnd
+	}
 	run.mu.Unlock()
 	r.Duration = end.Sub(r.Started)
 	run.phases(&r, end)

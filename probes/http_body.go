@@ -101,6 +101,7 @@ func (p *HTTPProber) receive(ctx context.Context, resp *http.Response, run *http
 		r.fail(netError(ctx, PhaseTransfer, err))
 		return
 	}
+	run.bodyRead()
 	if buf, ok := dst.(*bytes.Buffer); ok {
 		body = buf.Bytes()[:n]
 	}
