@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -85,7 +86,33 @@ type Server struct {
 	// TraceURL links trace ids in the admin view to a tracing UI, with
 	// {trace_id} replaced ("https://jaeger.example.com/trace/{trace_id}").
 	TraceURL string `yaml:"trace_url"`
+	// RateLimit bounds the requests each client address makes to the
+	// public listener.
+	RateLimit RateLimit `yaml:"rate_limit"`
 }
+
+// RateLimit is a token bucket per client address on the public listener:
+// PerSecond requests a second on average, bursts of up to Burst.
+type RateLimit struct {
+	Disabled  bool    `yaml:"disabled"`
+	PerSecond float64 `yaml:"per_second"` // default 20
+	Burst     int     `yaml:"burst"`      // default 100
+	// TrustedProxies are the addresses (IPs or CIDR prefixes) of reverse
+	// proxies in front of Vantage: a request from one of them is counted
+	// against the client named in its X-Forwarded-For header. Default:
+	// loopback and the private ranges (DefaultTrustedProxies).
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// DefaultTrustedProxies are where reverse proxies and load balancers
+// usually connect from: this machine and private networks.
+var DefaultTrustedProxies = []string{"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"}
+
+// Rate limit defaults.
+const (
+	DefaultRateLimitPerSecond = 20
+	DefaultRateLimitBurst     = 100
+)
 
 // Browser configures the shared Chromium of the browser checks. It comes
 // from the deploy-time config only; nothing in the API can change it.
@@ -371,6 +398,34 @@ func (c *Config) validate(pos Positions) []Problem {
 	return ps
 }
 
+// ParseAddrOrPrefix reads an IP address (as a one-address prefix) or a
+// CIDR prefix.
+func ParseAddrOrPrefix(s string) (netip.Prefix, error) {
+	if ip, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return p.Masked(), nil
+}
+
+// loopbackListen reports whether a listen address (host:port) takes
+// connections from this machine only: a loopback IP or "localhost". An
+// empty host, 0.0.0.0 and :: listen on every interface.
+func loopbackListen(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return true // reported as not host:port
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
 // validateServer applies the server and storage defaults and checks them.
 func (c *Config) validateServer(pos Positions) []Problem {
 	var ps []Problem
@@ -394,6 +449,34 @@ func (c *Config) validateServer(pos Positions) []Problem {
 	}
 	if c.Server.AdminListen != "" && c.Server.AdminListen == c.Server.Listen {
 		at("server.admin_listen", "must differ from server.listen")
+	}
+	switch tok := c.Server.AdminToken.Reveal(); {
+	case tok == "" && c.Server.AdminListen != "" && !loopbackListen(c.Server.AdminListen):
+		at("server.admin_listen", fmt.Sprintf("%q is reachable from other machines and no admin_token is set: "+
+			"set server.admin_token (or admin_token_file), or listen on 127.0.0.1", c.Server.AdminListen))
+	case tok != "" && len(tok) < minTokenLen:
+		at("server.admin_token", fmt.Sprintf("is %d characters; use at least %d (e.g. the output of `openssl rand -hex 16`)", len(tok), minTokenLen))
+	}
+	rl := &c.Server.RateLimit
+	switch {
+	case rl.PerSecond < 0:
+		at("server.rate_limit.per_second", "must not be negative (0 means the default, 20)")
+	case rl.PerSecond == 0:
+		rl.PerSecond = DefaultRateLimitPerSecond
+	}
+	switch {
+	case rl.Burst < 0:
+		at("server.rate_limit.burst", "must not be negative (0 means the default, 100)")
+	case rl.Burst == 0:
+		rl.Burst = DefaultRateLimitBurst
+	}
+	if len(rl.TrustedProxies) == 0 {
+		rl.TrustedProxies = slices.Clone(DefaultTrustedProxies)
+	}
+	for i, p := range rl.TrustedProxies {
+		if _, err := ParseAddrOrPrefix(p); err != nil {
+			at(fmt.Sprintf("server.rate_limit.trusted_proxies[%d]", i), fmt.Sprintf("%q is neither an IP address nor a CIDR prefix", p))
+		}
 	}
 	if c.Browser.MaxConcurrency < 0 {
 		at("browser.max_concurrency", "must not be negative (0 means the default, 2)")

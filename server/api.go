@@ -48,7 +48,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API route %s %s", r.Method, r.URL.Path))
 	})
-	return mux
+	return secureHeaders(s.rateLimited(mux))
 }
 
 // AdminHandler serves the admin routes: reload, silences, incidents,
@@ -82,16 +82,16 @@ func (s *Server) AdminHandler() http.Handler {
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if want := s.checks.Load().cfg.Server.AdminToken; want != "" {
-			if tok, ok := bearerToken(r); !ok || !secretEqual(tok, want.Reveal()) {
+	return secureHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if want := s.checks.Load().adminToken; want != nil {
+			if tok, ok := bearerToken(r); !ok || !hashEqual(tok, want) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="vantage admin"`)
 				writeError(w, http.StatusUnauthorized, errors.New("admin token required"))
 				return
 			}
 		}
 		mux.ServeHTTP(w, r)
-	})
+	}))
 }
 
 // checkJSON is a check in the API.

@@ -20,3 +20,10 @@ func secretEqual(got, want string) bool {
 	g, w := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
 	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
 }
+
+// hashEqual compares a presented credential with the SHA-256 of a
+// configured one, in constant time.
+func hashEqual(got string, want *[sha256.Size]byte) bool {
+	g := sha256.Sum256([]byte(got))
+	return subtle.ConstantTimeCompare(g[:], want[:]) == 1
+}

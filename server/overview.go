@@ -73,6 +73,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 		d.Checks = append(d.Checks, j)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 	if err := overviewPage.Execute(w, d); err != nil {
 		s.log.Error("render overview", "err", err)
 	}

@@ -5,8 +5,10 @@
 package server
 
 import (
+	"net/netip"
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -79,6 +81,7 @@ type Server struct {
 	probeSlots chan struct{}
 	uptimes    uptimeCache
 	metrics    *metrics
+	limits     limiter // the public listener's rate limit
 	reload     sync.Mutex
 	started    time.Time
 }
@@ -90,6 +93,10 @@ type checkSet struct {
 	// checkLabels are the escaped `check="…"` label pairs of cfg.Checks,
 	// in order, for /metrics.
 	checkLabels []string
+	// adminToken is the SHA-256 of server.admin_token; nil: none is set.
+	adminToken *[sha256.Size]byte
+	// trustedProxies are server.rate_limit.trusted_proxies, parsed.
+	trustedProxies []netip.Prefix
 }
 
 func newCheckSet(cfg *config.Config) *checkSet {
@@ -97,6 +104,15 @@ func newCheckSet(cfg *config.Config) *checkSet {
 	for _, c := range cfg.Checks {
 		cs.byName[c.Name] = c
 		cs.checkLabels = append(cs.checkLabels, `check="`+escapeLabel(c.Name)+`"`)
+	}
+	for _, p := range cfg.Server.RateLimit.TrustedProxies {
+		if pfx, err := config.ParseAddrOrPrefix(p); err == nil { // validated
+			cs.trustedProxies = append(cs.trustedProxies, pfx)
+		}
+	}
+	if tok := cfg.Server.AdminToken; tok != "" {
+		h := sha256.Sum256([]byte(tok.Reveal()))
+		cs.adminToken = &h
 	}
 	return cs
 }
@@ -235,8 +251,10 @@ func (s *Server) Reload(ctx context.Context) error {
 		return fmt.Errorf("config rejected, the running config stays: %w", err)
 	}
 	old := s.checks.Load().cfg
-	if cfg.Storage != old.Storage || cfg.Server != old.Server {
-		s.log.Warn("config reload: server and storage changes take effect on restart")
+	// The listeners and the store are opened once; the rest of server
+	// (tokens, rate limit, links) applies with the new check set.
+	if cfg.Storage != old.Storage || cfg.Server.Listen != old.Server.Listen || cfg.Server.AdminListen != old.Server.AdminListen {
+		s.log.Warn("config reload: changes to server.listen, server.admin_listen and storage take effect on restart")
 	}
 	if err := s.apply(cfg); err != nil {
 		return fmt.Errorf("config not applied: %w", err)

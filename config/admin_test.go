@@ -1,0 +1,41 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/vantageprobe/vantage/config"
+)
+
+// The admin listener (reload, silences, incidents, the profiler) is never
+// reachable from other machines without a token, and a token is not
+// guessable by its length alone.
+func TestAdminExposure(t *testing.T) {
+	const checks = "checks:\n  - name: api\n    http: {url: \"https://api.example.com/\"}\n"
+	for _, tc := range []struct {
+		server string
+		want   string // "" when valid
+	}{
+		{`{admin_listen: "127.0.0.1:9091"}`, ""},
+		{`{admin_listen: "[::1]:9091"}`, ""},
+		{`{admin_listen: "localhost:9091"}`, ""},
+		{`{admin_listen: ":9091"}`, `vantage.yaml:1:24: server.admin_listen: ":9091" is reachable from other machines and no admin_token is set`},
+		{`{admin_listen: "0.0.0.0:9091"}`, `server.admin_listen: "0.0.0.0:9091" is reachable from other machines`},
+		{`{admin_listen: "[::]:9091"}`, `server.admin_listen: "[::]:9091" is reachable`},
+		{`{admin_listen: "10.0.0.5:9091"}`, `server.admin_listen: "10.0.0.5:9091" is reachable`},
+		{`{admin_listen: "admin.internal:9091"}`, `server.admin_listen: "admin.internal:9091" is reachable`},
+		{`{admin_listen: ":9091", admin_token: "0123456789abcdef"}`, ""},
+		{`{admin_listen: ":9091", admin_token: "hunter2"}`, `server.admin_token: is 7 characters; use at least 16`},
+		{`{admin_token: "short"}`, `server.admin_token: is 5 characters`},
+	} {
+		_, err := config.Parse("vantage.yaml", []byte("server: "+tc.server+"\n"+checks), noEnv)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.server, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: error %v, want %q", tc.server, err, tc.want)
+		case tc.want != "" && strings.Contains(err.Error(), "hunter2"):
+			t.Errorf("%s: the error shows the token: %v", tc.server, err)
+		}
+	}
+}
