@@ -31,8 +31,9 @@ type ProbeEndpoint struct {
 	AllowTargets []string `yaml:"allow_targets"`
 	// DenyTargets are CIDRs and IPs never connected to, on top of the
 	// link-local and metadata ranges that are always denied. Default:
-	// loopback (127.0.0.0/8, ::1), so /probe cannot reach the server's own
-	// listeners; setting the key replaces that default.
+	// loopback (the server's own listeners) and the private ranges
+	// (DefaultProbeDeny), so an open /probe cannot map the network behind
+	// it; setting the key replaces that default.
 	DenyTargets []string `yaml:"deny_targets"`
 	// Auth, when set, is required of every /probe request.
 	Auth ProbeAuth `yaml:"auth"`
@@ -61,8 +62,12 @@ type ProbeBasicAuth struct {
 // Required reports whether any credential is configured.
 func (a ProbeAuth) Required() bool { return a.BearerToken != "" || a.BasicAuth != nil }
 
-// DefaultProbeDeny is deny_targets when the key is not set.
-func DefaultProbeDeny() []string { return []string{"127.0.0.0/8", "::1/128"} }
+// DefaultProbeDeny is deny_targets when the key is not set: loopback, the
+// private IPv4 ranges (RFC 1918), shared address space (RFC 6598) and
+// IPv6 unique local addresses.
+func DefaultProbeDeny() []string {
+	return []string{"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"}
+}
 
 // validateProbeEndpoint applies the defaults, builds the guard and reads
 // the modules file.

@@ -43,11 +43,12 @@ func TestProbeEndpointConfig(t *testing.T) {
 	if pe.ModulesFile != filepath.Join(dir, "blackbox.yml") {
 		t.Fatalf("modules_file %s: want it relative to the config", pe.ModulesFile)
 	}
-	// The guard: the allow list, loopback denied by default, link-local
-	// and metadata always; decided without dialling.
+	// The guard: the allow list; loopback and the private ranges denied by
+	// default, even where the allow list names them; link-local and
+	// metadata always; decided without dialling.
 	for addr, allowed := range map[string]bool{
-		"10.1.2.3": true, "192.168.1.1": false, "127.0.0.1": false, "::1": false,
-		"169.254.169.254": false, "::ffff:169.254.169.254": false, "fd00:ec2::254": false, "10.255.255.255": true,
+		"10.1.2.3": false, "192.168.1.1": false, "127.0.0.1": false, "::1": false, "100.64.0.1": false, "fd12:3456::1": false,
+		"169.254.169.254": false, "::ffff:169.254.169.254": false, "fd00:ec2::254": false, "10.255.255.255": false, "::ffff:10.0.0.1": false,
 	} {
 		err := pe.Guard.Check("host", netip.MustParseAddr(addr))
 		if (err == nil) != allowed {

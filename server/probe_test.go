@@ -195,6 +195,39 @@ func TestProbeEndpointSSRF(t *testing.T) {
 	}
 }
 
+// TestProbeEndpointDenyList: with 127.0.0.2/32 denied and everything else
+// allowed, a listener there is never reached, however the address is
+// written or reached; 127.0.0.1 still is.
+func TestProbeEndpointDenyList(t *testing.T) {
+	port, reached := probestest.Tripwire(t, "127.0.0.2")
+	ok, _ := targets(t)
+	redirect := startHTTPHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://127.0.0.2:"+port+"/", http.StatusFound)
+	}))
+	e := startProbe(t, "  enabled: true\n  deny_targets: [127.0.0.2/32]\n")
+	for _, query := range []string{
+		q("http_2xx", "http://127.0.0.2:"+port+"/"),
+		q("http_2xx", "http://[::ffff:127.0.0.2]:"+port+"/"),
+		q("http_2xx", "http://2130706434:"+port+"/"),
+		q("http_2xx", redirect+"/"),
+		q("tcp_connect", "127.0.0.2:"+port),
+		q("tcp_connect", "[::ffff:7f00:2]:"+port),
+	} {
+		code, fams, body := probeGet(t, e, query, nil)
+		if v, found := gaugeOf(fams, "probe_success"); code != 200 || !found || v != 0 {
+			t.Errorf("%s: %d success=%v found=%v\n%s", query, code, v, found, body)
+		}
+	}
+	if n := reached(); n != 0 {
+		t.Fatalf("the denied listener was reached %d times", n)
+	}
+	if code, fams, body := probeGet(t, e, q("http_2xx", ok), nil); code != 200 {
+		t.Fatalf("allowed target: %d\n%s", code, body)
+	} else if v, _ := gaugeOf(fams, "probe_success"); v != 1 {
+		t.Fatalf("allowed target not probed: success=%v\n%s", v, body)
+	}
+}
+
 func startHTTPHandler(t *testing.T, h http.Handler) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
