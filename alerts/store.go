@@ -8,7 +8,8 @@ import (
 	"fmt"
 	"time"
 
-	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+	"modernc.org/sqlite" // the database/sql driver "sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // schema is the alert store, versioned with PRAGMA user_version (the file
@@ -82,7 +83,14 @@ func OpenStore(ctx context.Context, path string) (*Store, error) {
 	s := &Store{db: db}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open alert store %s: %w", path, err)
+		return nil, fmt.Errorf("open alert store %s: %w%s", path, err, damageHint(err))
+	}
+	// The store is small (state, outbox, log): checking every page at
+	// start-up costs milliseconds and keeps alerting off a damaged file.
+	var check string
+	if err := db.QueryRowContext(ctx, `PRAGMA quick_check(1)`).Scan(&check); err != nil || check != "ok" {
+		db.Close()
+		return nil, fmt.Errorf("open alert store %s: integrity check: %s%s%s", path, check, errText(err), damageHint(errDamaged))
 	}
 	return s, nil
 }
@@ -363,4 +371,24 @@ func (s *Store) setLog(ctx context.Context, group, receiver string, e logEntry) 
 		return fmt.Errorf("record notification log: %w", err)
 	}
 	return nil
+}
+
+// errDamaged stands for a failed integrity check.
+var errDamaged = errors.New("damaged")
+
+// damageHint explains SQLite's "file is not a database", "database disk
+// image is malformed" and a failed integrity check.
+func damageHint(err error) string {
+	var se *sqlite.Error
+	if errors.Is(err, errDamaged) || errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_CORRUPT || se.Code()&0xff == sqlite3.SQLITE_NOTADB) {
+		return " (the file is damaged or not a SQLite database; it was left as it is: restore it from a backup, or move it away to start afresh)"
+	}
+	return ""
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

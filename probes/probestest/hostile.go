@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -178,4 +179,37 @@ func Tripwire(t testing.TB, ip string) (port string, reached func() int64) {
 	})
 	_, port, _ = net.SplitHostPort(ln.Addr().String())
 	return port, n.Load
+}
+
+// ResetMidHandshake starts a listener on 127.0.0.1 that accepts a
+// connection, reads what the client sends first (a TLS ClientHello), and
+// resets the connection (RST, SO_LINGER 0) instead of answering. It
+// returns the address and the number of connections reset so far.
+func ResetMidHandshake(t testing.TB) (addr string, resets func() int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				buf := make([]byte, 512)
+				if k, _ := c.Read(buf); k > 0 {
+					_ = c.(*net.TCPConn).SetLinger(0)
+					n.Add(1)
+				}
+				_ = c.Close()
+			})
+		}
+	})
+	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
+	return ln.Addr().String(), n.Load
 }

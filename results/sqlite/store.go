@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"modernc.org/sqlite" // also registers the "sqlite" driver, which the read pool uses
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/vantageprobe/vantage/results"
 )
@@ -149,7 +150,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	wdb, rdb, err := openDBs(ctx, o)
 	if err != nil {
-		return nil, fmt.Errorf("open results store %s: %w", o.Path, err)
+		return nil, fmt.Errorf("open results store %s: %w%s", o.Path, err, damageHint(err))
 	}
 	var since int64
 	if err := rdb.QueryRowContext(ctx, `SELECT hours_since FROM rollup_hour_since`).Scan(&since); err != nil {
@@ -300,3 +301,17 @@ func (s *Store) query(ctx context.Context, text string, args ...any) (*sql.Rows,
 
 // closed reports whether Close has begun.
 func (s *Store) closed() bool { return s.life.Err() != nil }
+
+// damageHint explains SQLite's "file is not a database" and "database disk
+// image is malformed" to whoever reads the error at start-up.
+func damageHint(err error) string {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return ""
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+		return " (the file is damaged or not a SQLite database; it was left as it is: restore it from a backup, or move it away to start afresh)"
+	}
+	return ""
+}
