@@ -75,6 +75,9 @@ func (d *dialer) dial(ctx context.Context, address string, t *dialTimes) (net.Co
 		return nil, fmt.Errorf("%w: %w", ErrConnect, err)
 	}
 	start := time.Now()
+	if host, err = asciiHost(host); err != nil { // the guard and the resolver see the ASCII form
+		return nil, fmt.Errorf("%w: %w", ErrResolve, err)
+	}
 	ip, err := d.resolve(ctx, host)
 	resolved := time.Now()
 	t.resolve += resolved.Sub(start)
@@ -99,6 +102,10 @@ func (d *dialer) dial(ctx context.Context, address string, t *dialTimes) (net.Co
 
 // resolve returns the address to connect to. IP literals skip the resolver.
 func (d *dialer) resolve(ctx context.Context, host string) (netip.Addr, error) {
+	host, err := asciiHost(host)
+	if err != nil {
+		return netip.Addr{}, err
+	}
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if !d.ipVersion.allows(ip) {
 			return netip.Addr{}, fmt.Errorf("%s is not an IPv%s address", host, d.ipVersion)
@@ -184,6 +191,9 @@ func (o TLSOptions) Validate() error {
 // config builds a *tls.Config: the CA file and client certificate are
 // read now, once. host is the default server name.
 func (o TLSOptions) config(host string) (*tls.Config, error) {
+	if a, err := asciiHost(host); err == nil { // SNI and the certificate's names are ASCII
+		host = a
+	}
 	c := &tls.Config{
 		ServerName:         host,
 		InsecureSkipVerify: o.InsecureSkipVerify, //nolint:gosec // the user asked for it
@@ -191,6 +201,9 @@ func (o TLSOptions) config(host string) (*tls.Config, error) {
 	}
 	if o.ServerName != "" {
 		c.ServerName = o.ServerName
+		if a, err := asciiHost(o.ServerName); err == nil {
+			c.ServerName = a
+		}
 	}
 	if o.MinVersion != 0 {
 		c.MinVersion = uint16(o.MinVersion)

@@ -125,7 +125,9 @@ func (s DNSSpec) Validate() error {
 	var errs []error
 	if s.Name == "" {
 		errs = append(errs, errors.New("name: required"))
-	} else if _, ok := dns.IsDomainName(s.Name); !ok {
+	} else if a, err := asciiName(s.Name); err != nil {
+		errs = append(errs, fmt.Errorf("name: %w", err))
+	} else if _, ok := dns.IsDomainName(a); !ok {
 		errs = append(errs, fmt.Errorf("name: %q is not a domain name", s.Name))
 	}
 	if s.Server != "" {
@@ -241,7 +243,7 @@ func systemNameserver() (string, error) {
 }
 
 func buildQuery(spec DNSSpec) *dns.Msg {
-	name := spec.Name
+	name, _ := asciiName(spec.Name) // validated
 	if spec.Type == DNSType(dns.TypePTR) && net.ParseIP(name) != nil {
 		name, _ = dns.ReverseAddr(name)
 	}
