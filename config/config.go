@@ -7,12 +7,14 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -238,7 +240,11 @@ type Error struct {
 func (e *Error) Error() string {
 	lines := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
-		lines[i] = e.File + ":" + p.Error()
+		sep := ":"
+		if p.Line == 0 { // "file: message", as "file:3:5: message" reads
+			sep = ": "
+		}
+		lines[i] = e.File + sep + p.Error()
 	}
 	return strings.Join(lines, "\n")
 }
@@ -246,9 +252,24 @@ func (e *Error) Error() string {
 // Load reads, decodes and validates a config file. On failure the error is
 // an *Error listing every problem.
 func Load(path string) (*Config, error) {
-	src, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
+	}
+	defer f.Close()
+	// Never more than the limit in memory, whatever the file (a 50 MB
+	// mistake, /dev/zero): one byte over says it is too long.
+	src, err := io.ReadAll(io.LimitReader(f, maxDocumentBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	if len(src) > maxDocumentBytes {
+		size := "more than " + strconv.Itoa(maxDocumentBytes)
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			size = strconv.FormatInt(st.Size(), 10)
+		}
+		return nil, &Error{File: path, Problems: []Problem{{
+			Msg: fmt.Sprintf("the file is %s bytes, more than the limit of %d (%d MiB)", size, maxDocumentBytes, maxDocumentBytes>>20)}}}
 	}
 	return Parse(path, src, os.LookupEnv)
 }
@@ -258,7 +279,10 @@ func Load(path string) (*Config, error) {
 func Parse(file string, src []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
 	var c Config
 	base := filepath.Dir(file)
-	pos, problems := Decode(src, &c, DecodeOptions{LookupEnv: lookupEnv, BaseDir: base})
+	pos, problems, stopped := decode(src, &c, DecodeOptions{LookupEnv: lookupEnv, BaseDir: base})
+	if stopped {
+		return nil, &Error{File: file, Problems: problems} // half a document: nothing more to say about it
+	}
 	c.resolvePaths(base)
 	problems = mergeProblems(problems, c.validate(pos))
 	problems = mergeProblems(problems, c.validateProbeEndpoint(pos, base))

@@ -20,11 +20,14 @@ import (
 )
 
 const (
-	// maxDocumentBytes caps the size of a document.
-	maxDocumentBytes = 4 << 20
-	// maxNodes caps the values decoded, counting every alias expansion, so
-	// that an alias bomb ("billion laughs") stops early.
-	maxNodes = 100_000
+	// maxDocumentBytes caps the size of a document: 100,000 checks fit.
+	maxDocumentBytes = 32 << 20
+	// maxNodes caps the values decoded, counting every alias expansion;
+	// 100,000 checks of a dozen values each fit.
+	maxNodes = 2_000_000
+	// maxAliasNodes caps the values decoded through aliases, so that an
+	// alias bomb ("billion laughs") stops early.
+	maxAliasNodes = 100_000
 	// maxDepth caps how deep values nest, which an alias cycle would make
 	// infinite.
 	maxDepth = 100
@@ -129,13 +132,20 @@ func parentPath(path string) string {
 // converted. A key "x_file" fills the field tagged "x" (when there is no
 // field tagged "x_file") with the content of the named file.
 func Decode(src []byte, out any, opts DecodeOptions) (Positions, []Problem) {
+	pos, probs, _ := decode(src, out, opts)
+	return pos, probs
+}
+
+// decode is Decode; stopped says a limit cut decoding short, so that out
+// holds half a document.
+func decode(src []byte, out any, opts DecodeOptions) (_ Positions, _ []Problem, stopped bool) {
 	pos := Positions{}
 	rv := reflect.ValueOf(out)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
-		return pos, []Problem{{Msg: fmt.Sprintf("cannot decode into %T: need a non-nil pointer to a struct", out)}}
+		return pos, []Problem{{Msg: fmt.Sprintf("cannot decode into %T: need a non-nil pointer to a struct", out)}}, true
 	}
 	if len(src) > maxDocumentBytes {
-		return pos, []Problem{{Msg: fmt.Sprintf("the document is %d bytes, more than the limit of %d", len(src), maxDocumentBytes)}}
+		return pos, []Problem{{Msg: fmt.Sprintf("the document is %d bytes, more than the limit of %d", len(src), maxDocumentBytes)}}, true
 	}
 	if opts.ReadFile == nil {
 		opts.ReadFile = os.ReadFile
@@ -154,7 +164,7 @@ func Decode(src []byte, out any, opts DecodeOptions) (Positions, []Problem) {
 	slices.SortStableFunc(d.probs, func(a, b Problem) int {
 		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
 	})
-	return pos, d.probs
+	return pos, d.probs, d.stopped
 }
 
 // parse parses src into a node tree and returns the root value of its only
@@ -224,15 +234,16 @@ func findAlias(src []byte, name string) (line, col int) {
 
 // decoder holds the state of one Decode call.
 type decoder struct {
-	opts    DecodeOptions
-	pos     Positions
-	probs   []Problem
-	files   map[*yaml.Node]string // nodes holding a secret file's content → file name
-	structs map[reflect.Type]*structInfo
-	nodes   int        // values visited, aliases expanded
-	depth   int        // values being decoded, one inside the other
-	alias   *yaml.Node // the outermost alias being expanded, if any
-	stopped bool       // a limit was exceeded
+	opts       DecodeOptions
+	pos        Positions
+	probs      []Problem
+	files      map[*yaml.Node]string // nodes holding a secret file's content → file name
+	structs    map[reflect.Type]*structInfo
+	nodes      int        // values visited, aliases expanded
+	aliasNodes int        // of them, values visited inside an alias expansion
+	depth      int        // values being decoded, one inside the other
+	alias      *yaml.Node // the outermost alias being expanded, if any
+	stopped    bool       // a limit was exceeded
 }
 
 func (d *decoder) problem(n *yaml.Node, path, msg string) {
@@ -251,10 +262,15 @@ func (d *decoder) enter(n *yaml.Node, path string) bool {
 		return false
 	}
 	d.nodes++
+	if d.alias != nil {
+		d.aliasNodes++
+	}
 	var msg string
 	switch {
+	case d.aliasNodes > maxAliasNodes:
+		msg = fmt.Sprintf("the document is too complex: more than %d values after expanding aliases", maxAliasNodes)
 	case d.nodes > maxNodes:
-		msg = fmt.Sprintf("the document is too complex: more than %d values after expanding aliases", maxNodes)
+		msg = fmt.Sprintf("the document is too complex: more than %d values", maxNodes)
 	case d.depth >= maxDepth:
 		msg = fmt.Sprintf("the document nests more than %d levels deep", maxDepth)
 	default:
