@@ -44,9 +44,12 @@ func (e DNSExpect) validate() []error {
 	if len(e.Rcodes) > 0 && e.Rcode.code != 0 {
 		errs = append(errs, errors.New("expect.rcodes: set either rcode or rcodes, not both"))
 	}
-	for name, v := range map[string]RRExpect{"answer_rrs": e.AnswerRRs, "authority_rrs": e.AuthorityRRs, "additional_rrs": e.AdditionalRRs} {
-		if v.MinRecords < 0 {
-			errs = append(errs, fmt.Errorf("expect.%s.min_records: must be 0 or more, got %d", name, v.MinRecords))
+	for _, sec := range []struct { // in order: a map would shuffle the problems
+		name string
+		v    RRExpect
+	}{{"answer_rrs", e.AnswerRRs}, {"authority_rrs", e.AuthorityRRs}, {"additional_rrs", e.AdditionalRRs}} {
+		if sec.v.MinRecords < 0 {
+			errs = append(errs, fmt.Errorf("expect.%s.min_records: must be 0 or more, got %d", sec.name, sec.v.MinRecords))
 		}
 	}
 	return errs

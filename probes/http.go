@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptrace"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -78,10 +80,17 @@ func (s HTTPSpec) Validate() error {
 	if s.Method != "" && !validMethod(s.Method) {
 		add("method", fmt.Errorf("%q is not an HTTP method", s.Method))
 	}
-	for k, v := range s.Headers {
+	// Sorted, so that the problems come in the same order every time; named
+	// maps each canonical name to its key, to refuse a header set twice.
+	named := map[string]string{}
+	for _, k := range slices.Sorted(maps.Keys(s.Headers)) {
+		v, first := s.Headers[k], named[http.CanonicalHeaderKey(k)]
+		named[http.CanonicalHeaderKey(k)] = k
 		switch {
 		case !httpguts.ValidHeaderFieldName(k):
 			add("headers", fmt.Errorf("%q is not a valid header name", k))
+		case first != "":
+			add("headers", fmt.Errorf("%q and %q are the same header", first, k))
 		case strings.ContainsAny(v, "\r\n"):
 			add("headers."+k, errors.New("value must not contain a line break"))
 		case !httpguts.ValidHeaderFieldValue(v):

@@ -227,6 +227,8 @@ func validRecord(rec results.Record) error {
 		return fmt.Errorf("kind %q is not a probe kind", rec.Kind)
 	case rec.Started.IsZero():
 		return errors.New("started is required")
+	case rec.Started.Year() < 1700: // the store's range (a later one than now+5 min is refused as future)
+		return fmt.Errorf("started %s is out of range", rec.Started.Format(time.RFC3339))
 	case rec.Duration < 0:
 		return errors.New("duration must not be negative")
 	}

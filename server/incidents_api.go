@@ -85,6 +85,12 @@ func (s *Server) createIncident(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
+	for i, u := range inc.Updates { // as addIncidentUpdate: a later update would be refused
+		if u.At.After(time.Now().Add(time.Minute)) {
+			writeError(w, http.StatusBadRequest, fmt.Errorf("updates[%d].at: an update cannot be in the future", i))
+			return
+		}
+	}
 	inc.ID = ""
 	created, err := s.alertStore.CreateIncident(r.Context(), inc)
 	if err != nil {
