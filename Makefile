@@ -2,13 +2,14 @@
 #
 #   make test    install what the tests need, check formatting, vet, run every test with -race
 #   make bench   run the probe benchmarks
-#   make fuzz    run each fuzz target for FUZZTIME (default 30s)
+#   make fuzz    run each fuzz target for FUZZTIME (default 30s); make test gives each 8s
 
 GO        ?= go
 PKGS      := ./...
 FUZZTIME  ?= 30s
+FUZZTIME_SHORT ?= 8s
 
-.PHONY: all build test deps fmt-check vet test-race bench bench-deps fuzz templ templ-check
+.PHONY: all build test deps fmt-check vet test-race bench bench-deps fuzz fuzz-short templ templ-check
 
 all: build
 
@@ -80,7 +81,7 @@ templ-check:
 	done; \
 	exit $$stale
 
-test: deps fmt-check templ-check vet test-race
+test: deps fmt-check templ-check vet test-race fuzz-short
 
 # bench-deps installs wrk, which drives the status page benchmark.
 bench-deps:
@@ -94,6 +95,18 @@ bench: bench-deps
 	$(GO) test -run '^$$' -bench 'BenchmarkStatusPageWrk|BenchmarkServe1000HTTPChecks' -benchtime 1x -count 3 ./cmd/vantage/
 	$(GO) run ./cmd/vantage bench --checks 1000 --interval 1s --duration 60s --warmup 10s
 
+# FUZZ_TARGETS are the fuzz targets, as package:Target; each runs on its
+# own (go test -fuzz takes one target of one package at a time).
+FUZZ_TARGETS := ./config:FuzzDecode ./config:FuzzParseTarget ./config:FuzzParseBlackbox \
+	./server:FuzzAgentIngest ./server:FuzzIncidentAPI ./probes:FuzzDNSExpect
+
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./config/
-	$(GO) test -run '^$$' -fuzz FuzzParseTarget -fuzztime $(FUZZTIME) ./config/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done
+
+# fuzz-short gives every fuzz target a few seconds of fuzzing in make test
+# (plain go test only runs their seeds).
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT)
