@@ -17,6 +17,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vantageprobe/vantage/config"
@@ -60,6 +61,8 @@ type Agent struct {
 	browser *probes.Browser
 	noBrow  error
 	checks  int
+	// rejected counts results the server refused, set aside.
+	rejected atomic.Int64
 }
 
 // New builds an agent; Run starts it.
@@ -284,7 +287,7 @@ func (a *Agent) pushAll(ctx context.Context) error {
 		if err != nil || len(batch) == 0 {
 			return err
 		}
-		if err := a.push(ctx, batch); err != nil {
+		if err := a.deliver(ctx, batch); err != nil {
 			return err
 		}
 		if err := a.o.Spool.Remove(ctx, batch[len(batch)-1].Seq); err != nil {
@@ -292,6 +295,43 @@ func (a *Agent) pushAll(ctx context.Context) error {
 		}
 	}
 }
+
+// deliver pushes batch. A batch the server refuses as such (400, 403,
+// 413: a result it will never take, such as one of a kind a server older
+// than the agent does not know) is split in halves until the refused
+// results are alone; those
+// are set aside, logged and counted, so that one bad result cannot hold
+// the spool up for good. Other failures (the server down, 401, 429, 5xx)
+// keep everything for the next try.
+func (a *Agent) deliver(ctx context.Context, batch []Spooled) error {
+	err := a.push(ctx, batch)
+	var refused *refusedError
+	if !errors.As(err, &refused) {
+		return err
+	}
+	if len(batch) == 1 {
+		r := batch[0].Record
+		a.rejected.Add(1)
+		a.log.Error("the server refused a result; set aside", "check", r.Check, "id", r.ID, "started", r.Started, "err", err)
+		return nil
+	}
+	half := len(batch) / 2
+	if err := a.deliver(ctx, batch[:half]); err != nil {
+		return err
+	}
+	return a.deliver(ctx, batch[half:])
+}
+
+// Rejected returns how many results the server refused and the agent set
+// aside since it started.
+func (a *Agent) Rejected() int64 { return a.rejected.Load() }
+
+// refusedError is a push the server refused because of what the batch
+// holds.
+type refusedError struct{ err error }
+
+func (e *refusedError) Error() string { return e.err.Error() }
+func (e *refusedError) Unwrap() error { return e.err }
 
 // ingestBatch mirrors the server's ingest body.
 type ingestBatch struct {
@@ -329,7 +369,12 @@ func (a *Agent) push(ctx context.Context, batch []Spooled) error {
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("push results: %s: %s", resp.Status, strings.TrimSpace(string(msg)))
+		err := fmt.Errorf("push results: %s: %s", resp.Status, strings.TrimSpace(string(msg)))
+		switch resp.StatusCode {
+		case http.StatusBadRequest, http.StatusForbidden, http.StatusRequestEntityTooLarge:
+			return &refusedError{err}
+		}
+		return err
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vantageprobe/vantage/agent"
 	"github.com/vantageprobe/vantage/config"
+	"github.com/vantageprobe/vantage/probes"
 	"github.com/vantageprobe/vantage/results"
 	"github.com/vantageprobe/vantage/results/sqlite"
 	"github.com/vantageprobe/vantage/server"
@@ -131,5 +132,62 @@ func TestAgentSurvivesServerOutage(t *testing.T) {
 	stopServer()
 	if got, want := countEU(t, db), int(a.Runs()); got != want {
 		t.Fatalf("%d results stored, the agent produced %d", got, want)
+	}
+}
+
+// TestRefusedResultsSetAside: results the server will never take (here of
+// a kind a newer agent knows and the server does not) are set aside one by
+// one, counted, and the rest of the spool still reaches the server.
+func TestRefusedResultsSetAside(t *testing.T) {
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(target.Close)
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "vantage.yaml")
+	src := fmt.Sprintf("regions: [{name: eu-west, token: %q}]\nstorage: {path: results.db}\nchecks:\n  - {name: api, interval: 1h, regions: [eu-west], http: {url: %q}}\n", token, target.URL)
+	if err := os.WriteFile(cfgPath, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	stop := runServer(t, cfgPath, addr)
+
+	spool, err := agent.OpenSpool(t.Context(), agent.SpoolOptions{Path: filepath.Join(dir, "spool.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spool.Close()
+	start := time.Now().UTC().Add(-time.Minute)
+	var recs []results.Record
+	for i := range 40 {
+		kind := probes.KindHTTP
+		if i%7 == 3 {
+			kind = "icmp" // from a newer agent: this server does not know the kind
+		}
+		recs = append(recs, results.Record{ID: fmt.Sprintf("%032x", i+1), Check: "api", Region: "eu-west", Kind: kind,
+			Target: target.URL, Started: start.Add(time.Duration(i) * time.Second), OK: true, Duration: time.Millisecond})
+	}
+	if err := spool.Append(t.Context(), recs...); err != nil {
+		t.Fatal(err)
+	}
+	a, err := agent.New(agent.Options{Server: "http://" + addr, Region: "eu-west", Token: token, Spool: spool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.PushAll(t.Context()); err != nil {
+		t.Fatalf("push: %v", err)
+	}
+	if n := spool.Stats().Records; n != 0 {
+		t.Fatalf("%d results left in the spool", n)
+	}
+	if a.Rejected() != 6 {
+		t.Errorf("%d results set aside, want the 6 the server refuses", a.Rejected())
+	}
+	stop()
+	if got := countEU(t, filepath.Join(dir, "results.db")); got != 34 {
+		t.Fatalf("%d results of api stored, want 34", got)
 	}
 }

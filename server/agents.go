@@ -138,7 +138,7 @@ func (s *Server) agentResults(w http.ResponseWriter, r *http.Request, cs *checkS
 	var b IngestBatch
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxIngestBytes))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
+	if err := decodeOne(dec, &b); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("batch larger than %d bytes", MaxIngestBytes))

@@ -3,7 +3,9 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -135,7 +137,11 @@ func FuzzAgentIngest(f *testing.F) {
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
 		want := http.StatusBadRequest
-		switch err := dec.Decode(&b); {
+		err := dec.Decode(&b)
+		if err == nil && dec.Decode(&json.RawMessage{}) != io.EOF {
+			err = errors.New("data after the JSON value") // refused, not ignored
+		}
+		switch {
 		case len(body) > server.MaxIngestBytes:
 			want = http.StatusRequestEntityTooLarge
 		case err == nil:

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -18,8 +19,24 @@ const maxIncidentBody = 256 << 10
 func decodeBody(w http.ResponseWriter, r *http.Request, out any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxIncidentBody))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(out); err != nil {
+	if err := decodeOne(dec, out); err != nil {
 		return fmt.Errorf("request body: %w", err)
+	}
+	return nil
+}
+
+// decodeOne decodes the one JSON value a body holds: anything after it but
+// white space is an error, not ignored.
+func decodeOne(dec *json.Decoder, out any) error {
+	if err := dec.Decode(out); err != nil {
+		return err
+	}
+	if err := dec.Decode(&json.RawMessage{}); err != io.EOF {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return err
+		}
+		return errors.New("data after the JSON value")
 	}
 	return nil
 }
