@@ -3,13 +3,14 @@
 #   make test    install what the tests need, check formatting, vet, run every test with -race
 #   make bench   run the probe benchmarks
 #   make fuzz    run each fuzz target for FUZZTIME (default 30s); make test gives each 8s
+#   make soak    serve + 2 agents under the race detector for SOAK_DURATION (default 10m)
 
 GO        ?= go
 PKGS      := ./...
 FUZZTIME  ?= 30s
 FUZZTIME_SHORT ?= 8s
 
-.PHONY: all build test deps fmt-check vet test-race bench bench-deps fuzz fuzz-short templ templ-check
+.PHONY: all build test deps fmt-check vet test-race bench bench-deps fuzz fuzz-short soak templ templ-check
 
 all: build
 
@@ -94,6 +95,17 @@ bench: bench-deps
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./probes/
 	$(GO) test -run '^$$' -bench 'BenchmarkStatusPageWrk|BenchmarkServe1000HTTPChecks' -benchtime 1x -count 3 ./cmd/vantage/
 	$(GO) run ./cmd/vantage bench --checks 1000 --interval 1s --duration 60s --warmup 10s
+
+# soak runs serve and two agents, all built with the race detector, with
+# 500 checks (every tenth against a hostile or flaky target) for
+# SOAK_DURATION, and fails unless memory and goroutines stay flat, no
+# notification arrives twice, no Chromium is left behind and every result
+# is stored (vantage bench --soak). Not part of make test.
+SOAK_DURATION ?= 10m
+soak:
+	$(GO) build -race -o vantage-race ./cmd/vantage
+	./vantage-race bench --soak --checks 500 --agents 2 --mix http,tcp,dns,tls --interval 5s \
+		--warmup 30s --duration $(SOAK_DURATION) --log-level info
 
 # FUZZ_TARGETS are the fuzz targets, as package:Target; each runs on its
 # own (go test -fuzz takes one target of one package at a time).

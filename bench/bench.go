@@ -37,6 +37,9 @@ type Options struct {
 	Mix      []string      // check kinds: http, tcp, dns, tls
 	Agents   int           // 0, or 2 agents (regions bench-a and bench-b probe every check too)
 	Renders  int           // timed GETs of / and of /metrics after the window; default 5
+	// Soak adds hostile and flaky targets, counts duplicate notifications
+	// and judges memory and goroutines over the window (see Soak).
+	Soak bool
 	// Command returns the command running `vantage args...` (this binary).
 	Command func(args ...string) *exec.Cmd
 	Logger  *slog.Logger // progress; default: discard

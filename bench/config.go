@@ -16,6 +16,7 @@ type check struct {
 	name    string
 	kind    string
 	delayed bool // an HTTP check of the 50 ms target
+	hostile int  // with Soak: the hostile target's number (soakTarget); -1: none
 }
 
 // delayedEvery: every tenth HTTP check probes the 50 ms target.
@@ -27,7 +28,12 @@ func plan(o Options) []check {
 	nHTTP := 0
 	for i := range cs {
 		k := o.Mix[i%len(o.Mix)]
-		c := check{kind: k, name: fmt.Sprintf("%s-%05d", k, i)}
+		c := check{kind: k, name: fmt.Sprintf("%s-%05d", k, i), hostile: -1}
+		if o.Soak && i%hostileEvery == hostileEvery/2 {
+			c.hostile, c.name = i/hostileEvery, fmt.Sprintf("hostile-%05d", i)
+			cs[i] = c
+			continue
+		}
 		if k == "http" {
 			c.delayed = nHTTP%delayedEvery == 0
 			if c.delayed {
@@ -60,7 +66,7 @@ func token() string {
 // into dir and returns the config's path and each agent region's token
 // file. An alert rule over every check keeps alert evaluation on.
 // admin is the admin listener's address (reload, /debug/pprof/).
-func writeConfig(o Options, f *farm, checks []check, listen, admin, dir string) (string, map[string]string, error) {
+func writeConfig(o Options, f *farm, s *soakFarm, checks []check, listen, admin, dir string) (string, map[string]string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# vantage bench: %d checks every %s\nserver: {listen: %s, admin_listen: %s}\nstorage: {path: %s}\n",
 		o.Checks, o.Interval, q(listen), q(admin), q(filepath.Join(dir, "bench.db")))
@@ -79,12 +85,18 @@ func writeConfig(o Options, f *farm, checks []check, listen, admin, dir string) 
 		}
 	}
 	fmt.Fprintf(&b, "defaults: {interval: %s, timeout: %s, regions: [%s]}\n", o.Interval, timeout(o.Interval), strings.Join(regions, ", "))
-	fmt.Fprintf(&b, "notifiers:\n  - name: farm\n    webhook: {url: %s}\n", q(f.HTTP+"/hooks/alerts"))
+	hooks := f.HTTP + "/hooks/alerts"
+	if s != nil {
+		hooks = s.HTTP + "/hooks" // counts duplicates
+	}
+	fmt.Fprintf(&b, "notifiers:\n  - name: farm\n    webhook: {url: %s}\n", q(hooks))
 	b.WriteString("alerts:\n  - {name: down, all: true, consecutive_failures: 3, notify: [farm]}\nchecks:\n")
 	tlsAddr := strings.TrimPrefix(f.HTTPS, "https://")
 	for _, c := range checks {
 		fmt.Fprintf(&b, "  - {name: %s, ", c.name)
 		switch {
+		case c.hostile >= 0:
+			fmt.Fprintf(&b, "%s}\n", soakTarget(c.hostile, f, s))
 		case c.delayed:
 			fmt.Fprintf(&b, "http: {url: %s}}\n", q(f.Delayed))
 		case c.kind == "http":

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -33,6 +34,7 @@ type Report struct {
 	Results    Results    `json:"results"`
 	Render     Render     `json:"render"`
 	Delayed    Delayed    `json:"delayed_target"`
+	Soak       *Soak      `json:"soak,omitempty"` // with --soak
 }
 
 // CPU is the CPU time used in the window.
@@ -268,6 +270,23 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("GET /metrics", "p50 %s  max %s  (%d bytes, %d GETs)", ms(r.Render.Metrics.P50Seconds), ms(r.Render.Metrics.MaxSeconds), r.Render.Metrics.Bytes, r.Render.Metrics.N)
 	if d := r.Delayed; d.Probes > 0 {
 		row("50 ms target", "p50 %s  p99 %s  (overshoot p50 %s, p99 %s; %d probes)", ms(d.P50Seconds), ms(d.P99Seconds), ms(d.OvershootP50Seconds), ms(d.OvershootP99Seconds), d.Probes)
+	}
+	if s := r.Soak; s != nil {
+		names := slices.Sorted(maps.Keys(s.RSSGrowthMiB))
+		var growth []string
+		for _, n := range names {
+			growth = append(growth, fmt.Sprintf("%s %+.1f", n, s.RSSGrowthMiB[n]))
+		}
+		row("soak", "%d samples, %d hostile checks", s.Samples, s.HostileChecks)
+		row("  RSS growth", "%s MiB, last quarter against the second (allowed %.1f)", strings.Join(growth, ", "), s.RSSAllowanceMiB)
+		row("  goroutines", "server %.0f → %.0f (allowed %.0f)", s.Goroutines[0], s.Goroutines[1], s.GoroutineAllowed)
+		row("  notifications", "%d received, %d delivered twice", s.Notifications, s.Duplicates)
+		row("  Chromium", "%d processes before, %d after", s.ChromiumBefore, s.ChromiumAfter)
+		verdict := "passed"
+		if !s.Passed() {
+			verdict = "FAILED: " + strings.Join(s.Problems, "; ")
+		}
+		row("  verdict", "%s", verdict)
 	}
 	return tw.Flush()
 }

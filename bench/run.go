@@ -38,6 +38,7 @@ type window struct {
 	depthMax   float64
 	depthSum   float64
 	depthN     int
+	samples    []sampleAt // with Soak
 }
 
 func (r *run) do(ctx context.Context) (_ *Report, err error) {
@@ -49,6 +50,15 @@ func (r *run) do(ctx context.Context) (_ *Report, err error) {
 		return nil, err
 	}
 	defer func() { err = errors.Join(err, f.Close()) }()
+	var sf *soakFarm
+	var soak *Soak
+	if r.o.Soak {
+		soak = &Soak{ChromiumBefore: chromiumProcesses()}
+		if sf, err = startSoakFarm(); err != nil {
+			return nil, err
+		}
+		defer func() { err = errors.Join(err, sf.Close()) }()
+	}
 	checks := plan(r.o)
 	listen, err := freeAddr()
 	if err != nil {
@@ -58,7 +68,7 @@ func (r *run) do(ctx context.Context) (_ *Report, err error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, tokens, err := writeConfig(r.o, f, checks, listen, admin, r.dir)
+	cfg, tokens, err := writeConfig(r.o, f, sf, checks, listen, admin, r.dir)
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +112,16 @@ func (r *run) do(ctx context.Context) (_ *Report, err error) {
 		return nil, err
 	}
 	rep.fill(w, a, produced)
+	if soak != nil {
+		for _, c := range checks {
+			if c.hostile >= 0 {
+				soak.HostileChecks++
+			}
+		}
+		judge(w.samples, soak)
+		finishSoak(soak, sf, rep.Results.Equal)
+		rep.Soak = soak
+	}
 	return rep, nil
 }
 
@@ -209,6 +229,15 @@ func (r *run) measure(ctx context.Context, base string) (*window, error) {
 			}
 			d := m.sum("vantage_results_queue_depth")
 			w.depthMax, w.depthSum, w.depthN = max(w.depthMax, d), w.depthSum+d, w.depthN+1
+			if r.o.Soak {
+				s := sampleAt{at: time.Now(), rss: map[string]int64{}, goroutines: m.sum("go_goroutines")}
+				for name, x := range u {
+					if name != "bench" {
+						s.rss[name] = x.rss
+					}
+				}
+				w.samples = append(w.samples, s)
+			}
 		}
 	}
 	if w.use1, err = r.usages(); err != nil {

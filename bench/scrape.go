@@ -19,7 +19,7 @@ import (
 // with one of scrapedPrefixes are kept.
 type sample map[string]float64
 
-var scrapedPrefixes = []string{"vantage_results_", "vantage_scheduler_", "vantage_probes_total"}
+var scrapedPrefixes = []string{"vantage_results_", "vantage_scheduler_", "vantage_probes_total", "go_goroutines "}
 
 // scrape reads base+"/metrics" in the text format.
 func scrape(ctx context.Context, c *http.Client, base string) (sample, error) {
