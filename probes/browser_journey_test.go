@@ -56,8 +56,11 @@ func journeyFormOK(t *testing.T, b *probes.Browser, srv *httptest.Server) {
 	r := browse(t, b, probes.BrowserSpec{URL: srv.URL + "/form", Steps: formSteps("ada@example.com", "^Thanks, Ada$")})
 	wantOutcome(t, r, true, nil)
 	steps := r.Browser.Steps
-	if len(steps) != 6 || steps[0].Name != "type #name" || steps[2].Name != "click #submit" || steps[3].Duration < 40*time.Millisecond {
-		t.Errorf("steps %+v: want 6 named, the wait for #msg ≥ 40ms (it appears 50ms after the click)", steps)
+	// #msg appears 50 ms after the click: the click and the wait for it
+	// share those 50 ms (a slow click round trip leaves the wait less).
+	if len(steps) != 6 || steps[0].Name != "type #name" || steps[2].Name != "click #submit" ||
+		steps[2].Duration+steps[3].Duration < 45*time.Millisecond {
+		t.Errorf("steps %+v: want 6 named, the click and the wait for #msg ≥ 45ms together (it appears 50ms after the click)", steps)
 	}
 	if len(r.Browser.Screenshot) != 0 {
 		t.Errorf("a passing run has a screenshot with screenshot: on_failure")
