@@ -24,6 +24,11 @@ var recordColumns = []string{
 // recordColumnList is recordColumns as a select/insert list.
 func recordColumnList() string { return strings.Join(recordColumns, ", ") }
 
+// qualifiedColumnList is recordColumnList with each column of table.
+func qualifiedColumnList(table string) string {
+	return table + "." + strings.Join(recordColumns, ", "+table+".")
+}
+
 // placeholders returns "?, ?, …" with n marks.
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")

@@ -13,12 +13,13 @@ import (
 )
 
 // Latest returns the newest record of every check × region, ordered by
-// check and region. It reads the small latest table, not the raw rows.
+// check and region: the rows the small latest table points at.
 func (s *Store) Latest(ctx context.Context) ([]results.Record, error) {
 	if s.closed() {
 		return nil, fmt.Errorf("latest results: %w", ErrClosed)
 	}
-	recs, err := s.queryRecords(ctx, `SELECT `+recordColumnList()+` FROM latest ORDER BY check_name, region`)
+	recs, err := s.queryRecords(ctx, `SELECT `+qualifiedColumnList("results")+
+		` FROM latest JOIN results ON results.seq = latest.seq ORDER BY latest.check_name, latest.region`)
 	if err != nil {
 		return nil, fmt.Errorf("latest results: %w", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/vantageprobe/vantage/results"
@@ -135,7 +134,7 @@ func (s *Store) writeBatch(ctx context.Context, batch []entry) (dups int, err er
 		return 0, fmt.Errorf("write batch: begin: %w", err)
 	}
 	defer tx.Rollback() // a no-op after Commit
-	added, err := insertRecords(ctx, tx, batch)
+	added, seqs, err := insertRecords(ctx, tx, batch)
 	if err != nil {
 		return 0, fmt.Errorf("write batch: %w", err)
 	}
@@ -147,7 +146,7 @@ func (s *Store) writeBatch(ctx context.Context, batch []entry) (dups int, err er
 			return 0, fmt.Errorf("write batch: %w", err)
 		}
 	}
-	if err := updateLatest(ctx, tx, added); err != nil {
+	if err := updateLatest(ctx, tx, added, seqs); err != nil {
 		return 0, fmt.Errorf("write batch: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -157,28 +156,33 @@ func (s *Store) writeBatch(ctx context.Context, batch []entry) (dups int, err er
 }
 
 // insertRecords inserts the raw rows and returns the records that were new
-// (an ID already stored is skipped).
-func insertRecords(ctx context.Context, tx *sql.Tx, batch []entry) ([]*results.Record, error) {
+// (an ID already stored is skipped) with the seq each got.
+func insertRecords(ctx context.Context, tx *sql.Tx, batch []entry) ([]*results.Record, []int64, error) {
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO results (`+recordColumnList()+`) VALUES (`+
 		placeholders(len(recordColumns))+`) ON CONFLICT (id) DO NOTHING`)
 	if err != nil {
-		return nil, fmt.Errorf("prepare insert: %w", err)
+		return nil, nil, fmt.Errorf("prepare insert: %w", err)
 	}
 	defer stmt.Close()
 	added := make([]*results.Record, 0, len(batch))
+	seqs := make([]int64, 0, len(batch))
 	for i := range batch {
 		r := &batch[i].rec
 		res, err := stmt.ExecContext(ctx, recordArgs(r)...)
 		if err != nil {
-			return nil, fmt.Errorf("insert record %s: %w", r.ID, err)
+			return nil, nil, fmt.Errorf("insert record %s: %w", r.ID, err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
-			return nil, fmt.Errorf("insert record %s: %w", r.ID, err)
+			return nil, nil, fmt.Errorf("insert record %s: %w", r.ID, err)
 		} else if n == 1 {
-			added = append(added, r)
+			seq, err := res.LastInsertId()
+			if err != nil {
+				return nil, nil, fmt.Errorf("insert record %s: %w", r.ID, err)
+			}
+			added, seqs = append(added, r), append(seqs, seq)
 		}
 	}
-	return added, nil
+	return added, seqs, nil
 }
 
 // insertScreenshots stores the screenshots of the new records.
@@ -202,39 +206,34 @@ func insertScreenshots(ctx context.Context, tx *sql.Tx, recs []*results.Record) 
 	return nil
 }
 
-// updateLatest upserts the newest of recs per check × region into the
-// latest table, unless a newer record is already there.
-func updateLatest(ctx context.Context, tx *sql.Tx, recs []*results.Record) error {
-	newest := make(map[[2]string]*results.Record)
-	for _, r := range recs {
+// updateLatest points the latest table at the newest of recs (stored with
+// seqs) per check × region, unless a newer record is already there.
+func updateLatest(ctx context.Context, tx *sql.Tx, recs []*results.Record, seqs []int64) error {
+	newest := make(map[[2]string]int) // index into recs
+	for i, r := range recs {
 		k := [2]string{r.Check, r.Region}
-		if cur, ok := newest[k]; !ok || !r.Started.Before(cur.Started) {
-			newest[k] = r
+		if cur, ok := newest[k]; !ok || !r.Started.Before(recs[cur].Started) {
+			newest[k] = i
 		}
 	}
 	if len(newest) == 0 {
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, upsertLatestSQL())
+	stmt, err := tx.PrepareContext(ctx, upsertLatestSQL)
 	if err != nil {
 		return fmt.Errorf("prepare latest: %w", err)
 	}
 	defer stmt.Close()
-	for _, r := range newest {
-		if _, err := stmt.ExecContext(ctx, recordArgs(r)...); err != nil {
+	for _, i := range newest {
+		r := recs[i]
+		if _, err := stmt.ExecContext(ctx, r.Check, r.Region, seqs[i], r.Started.UnixNano()); err != nil {
 			return fmt.Errorf("update latest %s/%s: %w", r.Check, r.Region, err)
 		}
 	}
 	return nil
 }
 
-// upsertLatestSQL inserts a latest row or replaces an older one.
-func upsertLatestSQL() string {
-	sets := make([]string, len(recordColumns))
-	for i, c := range recordColumns {
-		sets[i] = c + " = excluded." + c
-	}
-	return `INSERT INTO latest (` + recordColumnList() + `) VALUES (` + placeholders(len(recordColumns)) +
-		`) ON CONFLICT (check_name, region) DO UPDATE SET ` + strings.Join(sets, ", ") +
-		` WHERE excluded.started >= latest.started`
-}
+// upsertLatestSQL points a latest row at a newer record.
+const upsertLatestSQL = `INSERT INTO latest (check_name, region, seq, started) VALUES (?, ?, ?, ?)
+	ON CONFLICT (check_name, region) DO UPDATE SET seq = excluded.seq, started = excluded.started
+	WHERE excluded.started >= latest.started`
