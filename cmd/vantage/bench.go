@@ -37,9 +37,10 @@ flaky target instead (20 % failures, a target that never answers, one that
 resets the TLS handshake, a closed port), alerts go to a receiver that
 counts notifications delivered twice, and RSS (every process) and the
 server's goroutines are sampled every 2 s. It fails (exit code 1) when RSS
-or goroutines still grow in the window's last quarter against its second,
-a notification arrived twice, a Chromium process was left behind, or a
-result was lost. 'make soak' runs it for 10 minutes with the race detector.
+or goroutines still grow in the window's last quarter against its second
+(medians; in a race build RSS is reported but not judged), a notification
+arrived twice, a Chromium process was left behind, or a result was lost.
+'make soak' runs it for 10 minutes with the race detector, then without.
 
 Flags:
 `
