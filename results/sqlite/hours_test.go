@@ -13,16 +13,7 @@ import (
 // from the minute rollups when read, the same as if they had been kept.
 func TestHoursAfterUpgrade(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "vantage.db")
-	db := rawDB(t, path)
-	ms, err := loadMigrations(migrationFiles)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms[:3] {
-		if err := applyMigration(t.Context(), db, m, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db := schemaAt(t, path, 3)
 	if _, err := db.Exec(`INSERT INTO rollup_minute VALUES ('old', 'eu', 0, 1, 0, 0, 1, 1, 1, zeroblob(192))`); err != nil {
 		t.Fatal(err)
 	}

@@ -14,16 +14,7 @@ import (
 // pointers, and later writes move them on.
 func TestLatestAfterUpgrade(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "vantage.db")
-	db := rawDB(t, path)
-	ms, err := loadMigrations(migrationFiles)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms[:4] {
-		if err := applyMigration(t.Context(), db, m, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db := schemaAt(t, path, 4)
 	start := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
 	insert := `INSERT INTO %s (` + recordColumnList() + `) VALUES (` + placeholders(len(recordColumns)) + `)`
 	for i, r := range []results.Record{rec(1, "web", "eu", start), rec(2, "web", "eu", start.Add(time.Minute)), rec(3, "api", "us", start)} {

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"bytes"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -122,4 +123,21 @@ func TestNewerSchemaRefused(t *testing.T) {
 	if !bytes.Equal(before, after) {
 		t.Error("refused Open changed the database file")
 	}
+}
+
+// schemaAt creates a database at path with the first n migrations, as an
+// older vantage left it, and returns it open.
+func schemaAt(t *testing.T, path string, n int) *sql.DB {
+	t.Helper()
+	db := rawDB(t, path)
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:n] {
+		if err := applyMigration(t.Context(), db, m, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
 }
