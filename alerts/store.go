@@ -88,9 +88,13 @@ func OpenStore(ctx context.Context, path string) (*Store, error) {
 	// The store is small (state, outbox, log): checking every page at
 	// start-up costs milliseconds and keeps alerting off a damaged file.
 	var check string
-	if err := db.QueryRowContext(ctx, `PRAGMA quick_check(1)`).Scan(&check); err != nil || check != "ok" {
+	err = db.QueryRowContext(ctx, `PRAGMA quick_check(1)`).Scan(&check)
+	if err == nil && check != "ok" {
+		err = errors.New(check)
+	}
+	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open alert store %s: integrity check: %s%s%s", path, check, errText(err), damageHint(errDamaged))
+		return nil, fmt.Errorf("open alert store %s: integrity check: %w%s", path, err, damagedHint)
 	}
 	return s, nil
 }
@@ -373,22 +377,15 @@ func (s *Store) setLog(ctx context.Context, group, receiver string, e logEntry) 
 	return nil
 }
 
-// errDamaged stands for a failed integrity check.
-var errDamaged = errors.New("damaged")
+// damagedHint follows the error of a damaged or foreign file.
+const damagedHint = " (the file is damaged or not a SQLite database; it was left as it is: restore it from a backup, or move it away to start afresh)"
 
-// damageHint explains SQLite's "file is not a database", "database disk
-// image is malformed" and a failed integrity check.
+// damageHint is damagedHint after SQLite's "file is not a database" and
+// "database disk image is malformed".
 func damageHint(err error) string {
 	var se *sqlite.Error
-	if errors.Is(err, errDamaged) || errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_CORRUPT || se.Code()&0xff == sqlite3.SQLITE_NOTADB) {
-		return " (the file is damaged or not a SQLite database; it was left as it is: restore it from a backup, or move it away to start afresh)"
+	if errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_CORRUPT || se.Code()&0xff == sqlite3.SQLITE_NOTADB) {
+		return damagedHint
 	}
 	return ""
-}
-
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }

@@ -104,11 +104,15 @@ type RateLimit struct {
 	// against the client named in its X-Forwarded-For header. Default:
 	// loopback and the private ranges (DefaultTrustedProxies).
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// Proxies are TrustedProxies, parsed.
+	Proxies []netip.Prefix `yaml:"-"`
 }
 
 // DefaultTrustedProxies are where reverse proxies and load balancers
 // usually connect from: this machine and private networks.
-var DefaultTrustedProxies = []string{"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"}
+func DefaultTrustedProxies() []string {
+	return []string{"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"}
+}
 
 // Rate limit defaults.
 const (
@@ -422,19 +426,6 @@ func (c *Config) validate(pos Positions) []Problem {
 	return ps
 }
 
-// ParseAddrOrPrefix reads an IP address (as a one-address prefix) or a
-// CIDR prefix.
-func ParseAddrOrPrefix(s string) (netip.Prefix, error) {
-	if ip, err := netip.ParseAddr(s); err == nil {
-		return netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()), nil
-	}
-	p, err := netip.ParsePrefix(s)
-	if err != nil {
-		return netip.Prefix{}, err
-	}
-	return p.Masked(), nil
-}
-
 // loopbackListen reports whether a listen address (host:port) takes
 // connections from this machine only: a loopback IP or "localhost". An
 // empty host, 0.0.0.0 and :: listen on every interface.
@@ -495,12 +486,16 @@ func (c *Config) validateServer(pos Positions) []Problem {
 		rl.Burst = DefaultRateLimitBurst
 	}
 	if len(rl.TrustedProxies) == 0 {
-		rl.TrustedProxies = slices.Clone(DefaultTrustedProxies)
+		rl.TrustedProxies = DefaultTrustedProxies()
 	}
+	rl.Proxies = nil
 	for i, p := range rl.TrustedProxies {
-		if _, err := ParseAddrOrPrefix(p); err != nil {
+		pfx, err := probes.ParsePrefix(p)
+		if err != nil {
 			at(fmt.Sprintf("server.rate_limit.trusted_proxies[%d]", i), fmt.Sprintf("%q is neither an IP address nor a CIDR prefix", p))
+			continue
 		}
+		rl.Proxies = append(rl.Proxies, pfx)
 	}
 	if c.Browser.MaxConcurrency < 0 {
 		at("browser.max_concurrency", "must not be negative (0 means the default, 2)")

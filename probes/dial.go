@@ -100,12 +100,9 @@ func (d *dialer) dial(ctx context.Context, address string, t *dialTimes) (net.Co
 	return conn, nil
 }
 
-// resolve returns the address to connect to. IP literals skip the resolver.
+// resolve returns the address to connect to; host is in its ASCII form
+// (asciiHost). IP literals skip the resolver.
 func (d *dialer) resolve(ctx context.Context, host string) (netip.Addr, error) {
-	host, err := asciiHost(host)
-	if err != nil {
-		return netip.Addr{}, err
-	}
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if !d.ipVersion.allows(ip) {
 			return netip.Addr{}, fmt.Errorf("%s is not an IPv%s address", host, d.ipVersion)
@@ -191,6 +188,7 @@ func (o TLSOptions) Validate() error {
 // config builds a *tls.Config: the CA file and client certificate are
 // read now, once. host is the default server name.
 func (o TLSOptions) config(host string) (*tls.Config, error) {
+	host = cmp.Or(o.ServerName, host)
 	if a, err := asciiHost(host); err == nil { // SNI and the certificate's names are ASCII
 		host = a
 	}
@@ -198,12 +196,6 @@ func (o TLSOptions) config(host string) (*tls.Config, error) {
 		ServerName:         host,
 		InsecureSkipVerify: o.InsecureSkipVerify, //nolint:gosec // the user asked for it
 		MinVersion:         tls.VersionTLS10,
-	}
-	if o.ServerName != "" {
-		c.ServerName = o.ServerName
-		if a, err := asciiHost(o.ServerName); err == nil {
-			c.ServerName = a
-		}
 	}
 	if o.MinVersion != 0 {
 		c.MinVersion = uint16(o.MinVersion)

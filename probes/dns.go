@@ -131,7 +131,9 @@ func (s DNSSpec) Validate() error {
 		errs = append(errs, fmt.Errorf("name: %q is not a domain name", s.Name))
 	}
 	if s.Server != "" {
-		if _, _, err := splitHostPortDefault(s.Server, "53"); err != nil {
+		if host, _, err := splitHostPortDefault(s.Server, "53"); err != nil {
+			errs = append(errs, fmt.Errorf("server: %w", err))
+		} else if _, err := asciiHost(host); err != nil {
 			errs = append(errs, fmt.Errorf("server: %w", err))
 		}
 	}
@@ -213,6 +215,9 @@ func NewDNS(spec DNSSpec, opts ...Option) (*DNSProber, error) {
 		}
 	}
 	host, port, err := splitHostPortDefault(server, port)
+	if err == nil {
+		host, err = asciiHost(host) // resolved and checked in its ASCII form
+	}
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}

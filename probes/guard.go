@@ -41,7 +41,7 @@ type Guard struct {
 func NewGuard(allow, deny []string) (*Guard, error) {
 	g := &Guard{}
 	for _, a := range allow {
-		if p, err := parsePrefix(a); err == nil {
+		if p, err := ParsePrefix(a); err == nil {
 			g.allow = append(g.allow, p)
 			continue
 		}
@@ -51,7 +51,7 @@ func NewGuard(allow, deny []string) (*Guard, error) {
 		g.allowHosts = append(g.allowHosts, strings.ToLower(a))
 	}
 	for _, d := range append(DefaultDeny(), deny...) {
-		p, err := parsePrefix(d)
+		p, err := ParsePrefix(d)
 		if err != nil {
 			return nil, fmt.Errorf("deny %q: %w", d, err)
 		}
@@ -60,7 +60,10 @@ func NewGuard(allow, deny []string) (*Guard, error) {
 	return g, nil
 }
 
-func parsePrefix(s string) (netip.Prefix, error) {
+// ParsePrefix reads a CIDR prefix, or an IP address as a prefix of that
+// one address (an IPv4-mapped IPv6 address as the IPv4 address, as Check
+// and the rate limit judge them).
+func ParsePrefix(s string) (netip.Prefix, error) {
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
 		return p.Masked(), err
@@ -69,6 +72,7 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	if err != nil {
 		return netip.Prefix{}, err
 	}
+	ip = ip.Unmap()
 	return netip.PrefixFrom(ip, ip.BitLen()), nil
 }
 

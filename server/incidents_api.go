@@ -103,7 +103,7 @@ func (s *Server) createIncident(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for i, u := range inc.Updates { // as addIncidentUpdate: a later update would be refused
-		if u.At.After(time.Now().Add(time.Minute)) {
+		if inFuture(u) {
 			writeError(w, http.StatusBadRequest, fmt.Errorf("updates[%d].at: an update cannot be in the future", i))
 			return
 		}
@@ -147,7 +147,7 @@ func (s *Server) addIncidentUpdate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	if u.At.After(time.Now().Add(time.Minute)) {
+	if inFuture(u) {
 		writeError(w, http.StatusBadRequest, errors.New("at: an update cannot be in the future"))
 		return
 	}
@@ -233,3 +233,7 @@ func (s *Server) knownChecks(names []string) error {
 // incidentsChanged tells the status page that incidents or maintenance
 // changed.
 func (s *Server) incidentsChanged() { s.invalidatePage() }
+
+// inFuture reports whether an update is dated more than a minute (of
+// clock skew) ahead: the incident could take no later update.
+func inFuture(u alerts.IncidentUpdate) bool { return u.At.After(time.Now().Add(time.Minute)) }

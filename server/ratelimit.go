@@ -153,7 +153,7 @@ func (s *Server) rateLimited(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		client := clientAddr(r, cs.trustedProxies)
+		client := clientAddr(r, rl.Proxies)
 		if !client.IsValid() || client.IsLoopback() {
 			next.ServeHTTP(w, r)
 			return

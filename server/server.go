@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -95,8 +94,6 @@ type checkSet struct {
 	checkLabels []string
 	// adminToken is the SHA-256 of server.admin_token; nil: none is set.
 	adminToken *[sha256.Size]byte
-	// trustedProxies are server.rate_limit.trusted_proxies, parsed.
-	trustedProxies []netip.Prefix
 }
 
 func newCheckSet(cfg *config.Config) *checkSet {
@@ -104,11 +101,6 @@ func newCheckSet(cfg *config.Config) *checkSet {
 	for _, c := range cfg.Checks {
 		cs.byName[c.Name] = c
 		cs.checkLabels = append(cs.checkLabels, `check="`+escapeLabel(c.Name)+`"`)
-	}
-	for _, p := range cfg.Server.RateLimit.TrustedProxies {
-		if pfx, err := config.ParseAddrOrPrefix(p); err == nil { // validated
-			cs.trustedProxies = append(cs.trustedProxies, pfx)
-		}
 	}
 	if tok := cfg.Server.AdminToken; tok != "" {
 		h := sha256.Sum256([]byte(tok.Reveal()))
