@@ -35,6 +35,10 @@ const (
 	DefaultRawRetention    = 30 * 24 * time.Hour
 	DefaultRollupRetention = 400 * 24 * time.Hour
 	DefaultHourlyRetention = 90 * 24 * time.Hour
+	// DefaultQueueSize bounds the results waiting for the database: 16 s
+	// at 1,000 results a second, about 12 MB when full.
+	DefaultQueueSize = 16384
+	MaxQueueSize     = 10_000_000
 )
 
 // Config is a whole vantage.yaml.
@@ -140,6 +144,10 @@ type Storage struct {
 	// AlertsPath is the alert state and notification outbox (default: next
 	// to Path, "vantage-alerts.db" for "vantage.db").
 	AlertsPath string `yaml:"alerts_path"`
+	// QueueSize bounds the results held in memory while the database is
+	// slow or failing (a full disk); beyond it, results are dropped and
+	// counted. Default DefaultQueueSize.
+	QueueSize int `yaml:"queue_size"`
 }
 
 // Retention says how long results are kept.
@@ -502,6 +510,12 @@ func (c *Config) validateServer(pos Positions) []Problem {
 	}
 	if c.Browser.MemoryLimitMB < 0 {
 		at("browser.memory_limit_mb", "must not be negative (0 means the default, 1024)")
+	}
+	switch q := c.Storage.QueueSize; {
+	case q == 0:
+		c.Storage.QueueSize = DefaultQueueSize
+	case q < 100 || q > MaxQueueSize:
+		at("storage.queue_size", fmt.Sprintf("%d: must be between 100 and %d (0 means the default, %d)", q, MaxQueueSize, DefaultQueueSize))
 	}
 	r := &c.Storage.Retention
 	if r.Raw == 0 {

@@ -159,7 +159,14 @@ func (s *Server) agentResults(w http.ResponseWriter, r *http.Request, cs *checkS
 	}
 	// Answer only once the batch is committed: the agent deletes what the
 	// server acknowledged, so an acknowledged result must survive a crash.
-	err = s.store.Write(r.Context(), keep...)
+	// A full queue is answered at once (503): the agent keeps the batch in
+	// its spool and retries.
+	if q := s.store.QueueSize(); len(keep) > q {
+		// It could never fit; 413 makes the agent split it.
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("batch of %d results: the results queue holds %d", len(keep), q))
+		return
+	}
+	err = s.store.TryWrite(keep...)
 	if err == nil {
 		err = s.store.Flush(r.Context())
 	}

@@ -127,7 +127,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	cfg := o.Config
 	reg := prometheus.NewRegistry()
 	store, err := sqlite.Open(ctx, sqlite.Options{
-		Path: cfg.Storage.Path, RawRetention: cfg.Storage.Retention.Raw,
+		Path: cfg.Storage.Path, QueueSize: cfg.Storage.QueueSize, RawRetention: cfg.Storage.Retention.Raw,
 		RollupRetention: cfg.Storage.Retention.Rollups, HourRetention: cfg.Storage.Retention.Hourly, Logger: logger(o.Logger), Registerer: reg,
 	})
 	if err != nil {
@@ -412,7 +412,10 @@ type recorder struct{ s *Server }
 func (r recorder) Record(ctx context.Context, run scheduler.Run) error {
 	detail := run.Result.Detail() // once: the stored JSON and the metrics' typed copy
 	rec := results.FromResultDetail(run.Check, run.Region, run.Result, detail)
-	if err := r.s.store.Write(ctx, rec); err != nil {
+	// Never wait on the store: while the database fails or lags (a full
+	// disk), probing, metrics and alerting go on, and a result that does
+	// not fit in the store's queue is dropped and counted there.
+	if _, err := r.s.store.WriteOrDrop(rec); err != nil {
 		return err
 	}
 	r.s.observe(rec, &detail)

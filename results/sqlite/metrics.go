@@ -30,6 +30,7 @@ func newMetrics(reg prometheus.Registerer, s *Store) (*metrics, error) {
 			Name: "vantage_results_queue_depth", Help: "Results queued and not yet committed.",
 		}, func() float64 { return float64(s.q.depth()) }),
 		counter("vantage_results_queue_full_waits_total", "Writes that waited because the results queue was full.", s.stats.queueFullWaits.Load),
+		counter("vantage_results_dropped_total", "Results not stored because the results queue was full (the database failing or too slow).", s.stats.dropped.Load),
 		counter("vantage_results_batches_total", "Result batches committed.", s.stats.batches.Load),
 		counter("vantage_results_written_total", "Results stored (duplicates excluded).", s.stats.written.Load),
 		counter("vantage_results_duplicates_total", "Results ignored because their ID was already stored.", s.stats.duplicates.Load),

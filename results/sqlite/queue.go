@@ -83,27 +83,53 @@ func (q *queue) put(ctx context.Context, recs []results.Record) (waited bool, er
 			}
 		}
 		n := min(free, len(recs))
-		wasEmpty := len(q.items) == 0
-		now := time.Now()
-		if q.items == nil {
-			// Start small and let append grow under a burst: a queue that
-			// preallocated a whole batch (10,000 records, 3 MB) every time it
-			// emptied turned a trickle of probes into megabytes of garbage.
-			q.items = make([]entry, 0, min(q.capacity, max(n, 64)))
-		}
-		for _, r := range recs[:n] {
-			r.Detail = bytes.Clone(r.Detail) // the caller may reuse its buffer
-			q.items = append(q.items, entry{rec: r, at: now})
-		}
-		q.queued += uint64(n)
-		full := len(q.items) >= q.batch
+		kick := q.appendLocked(recs[:n])
 		q.mu.Unlock()
 		recs = recs[n:]
-		if wasEmpty || full {
+		if kick {
 			q.kick()
 		}
 	}
 	return waited, nil
+}
+
+// tryPut queues all of recs, or none of them and reports false when the
+// queue has no room for all of them: it never waits.
+func (q *queue) tryPut(recs []results.Record) (bool, error) {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return false, ErrClosed
+	}
+	if q.capacity-len(q.items) < len(recs) {
+		q.mu.Unlock()
+		return false, nil
+	}
+	kick := q.appendLocked(recs)
+	q.mu.Unlock()
+	if kick {
+		q.kick()
+	}
+	return true, nil
+}
+
+// appendLocked queues recs, for which there is room, and reports whether
+// the writer needs a kick (the queue was empty or holds a batch).
+func (q *queue) appendLocked(recs []results.Record) bool {
+	wasEmpty := len(q.items) == 0
+	now := time.Now()
+	if q.items == nil {
+		// Start small and let append grow under a burst: a queue that
+		// preallocated a whole batch (10,000 records, 3 MB) every time it
+		// emptied turned a trickle of probes into megabytes of garbage.
+		q.items = make([]entry, 0, min(q.capacity, max(len(recs), 64)))
+	}
+	for _, r := range recs {
+		r.Detail = bytes.Clone(r.Detail) // the caller may reuse its buffer
+		q.items = append(q.items, entry{rec: r, at: now})
+	}
+	q.queued += uint64(len(recs))
+	return wasEmpty || len(q.items) >= q.batch
 }
 
 // next hands the writer its next batch: a full batch, or whatever is queued

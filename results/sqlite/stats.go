@@ -9,6 +9,7 @@ import (
 type Stats struct {
 	QueueDepth        int           // records queued, not yet taken by the writer
 	QueueFullWaits    int64         // Write calls that had to wait for room (backpressure)
+	Dropped           int64         // records WriteOrDrop dropped because the queue was full
 	BatchesCommitted  int64         // write transactions committed
 	RecordsWritten    int64         // new records stored (duplicates not included)
 	DuplicatesIgnored int64         // records whose ID was already stored
@@ -20,6 +21,7 @@ type Stats struct {
 // counters are the live values behind Stats.
 type counters struct {
 	queueFullWaits atomic.Int64
+	dropped        atomic.Int64
 	batches        atomic.Int64
 	written        atomic.Int64
 	duplicates     atomic.Int64
@@ -41,6 +43,7 @@ func (s *Store) Stats() Stats {
 	return Stats{
 		QueueDepth:        s.q.depth(),
 		QueueFullWaits:    s.stats.queueFullWaits.Load(),
+		Dropped:           s.stats.dropped.Load(),
 		BatchesCommitted:  s.stats.batches.Load(),
 		RecordsWritten:    s.stats.written.Load(),
 		DuplicatesIgnored: s.stats.duplicates.Load(),

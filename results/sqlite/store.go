@@ -13,8 +13,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -120,9 +123,14 @@ type Store struct {
 	stats   counters
 	metrics *metrics // nil without a Registerer
 
-	life       context.Context // canceled by Close; ends pruning
-	endLife    context.CancelFunc
-	pruneMu    sync.Mutex // one retention pass at a time
+	life    context.Context // canceled by Close; ends pruning
+	endLife context.CancelFunc
+	pruneMu sync.Mutex // one retention pass at a time
+	dropLog struct {   // see logDrops
+		sync.Mutex
+		at    time.Time // of the last log
+		total int64     // dropped as of the last log
+	}
 	writerDone chan struct{}
 	prunerDone chan struct{}
 	closeOnce  sync.Once
@@ -150,7 +158,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	wdb, rdb, err := openDBs(ctx, o)
 	if err != nil {
-		return nil, fmt.Errorf("open results store %s: %w%s", o.Path, err, damageHint(err))
+		return nil, fmt.Errorf("open results store %s: %w%s%s", o.Path, err, damageHint(err), writableHint(o.Path))
 	}
 	var since int64
 	if err := rdb.QueryRowContext(ctx, `SELECT hours_since FROM rollup_hour_since`).Scan(&since); err != nil {
@@ -301,6 +309,37 @@ func (s *Store) query(ctx context.Context, text string, args ...any) (*sql.Rows,
 
 // closed reports whether Close has begun.
 func (s *Store) closed() bool { return s.life.Err() != nil }
+
+// writableHint says why path cannot be written, when it cannot: a
+// read-only file system or missing permissions leave SQLite saying only
+// "unable to open database file" or "attempt to write a readonly
+// database". It writes nothing: the file is opened for writing without
+// truncating it and closed, and the directory (where SQLite keeps the
+// -wal and -shm files) is probed with a temporary file only when the file
+// is fine.
+func writableHint(path string) string {
+	why := func(err error) string {
+		switch {
+		case errors.Is(err, syscall.EROFS):
+			return " (the file system is mounted read-only: remount it read-write, or set storage.path elsewhere)"
+		case errors.Is(err, os.ErrPermission):
+			return " (no permission to write " + filepath.Dir(path) + " or the file; the user running vantage needs both)"
+		}
+		return ""
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return why(err)
+	}
+	f.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".vantage-write-check-*")
+	if err != nil {
+		return why(err)
+	}
+	tmp.Close()
+	os.Remove(tmp.Name())
+	return ""
+}
 
 // damageHint explains SQLite's "file is not a database" and "database disk
 // image is malformed" to whoever reads the error at start-up.

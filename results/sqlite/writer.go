@@ -39,6 +39,66 @@ func (s *Store) Write(ctx context.Context, recs ...results.Record) error {
 	return nil
 }
 
+// ErrQueueFull is returned by TryWrite when the queue has no room: the
+// database is failing or slower than the results arrive.
+var ErrQueueFull = errors.New("results queue is full")
+
+// TryWrite queues all of recs, or none of them with ErrQueueFull when the
+// queue has no room for all of them; it never waits. It suits a caller
+// that can ask its client to retry (agent ingest answers 503).
+func (s *Store) TryWrite(recs ...results.Record) error {
+	for i := range recs {
+		if err := validRecord(&recs[i]); err != nil {
+			return fmt.Errorf("write results: record %d: %w", i, err)
+		}
+	}
+	ok, err := s.q.tryPut(recs)
+	switch {
+	case err != nil:
+		return fmt.Errorf("write results: %w", err)
+	case !ok:
+		return fmt.Errorf("write results: %w (%d records waiting)", ErrQueueFull, s.q.depth())
+	}
+	return nil
+}
+
+// QueueSize is the queue's bound in records: a larger TryWrite never fits.
+func (s *Store) QueueSize() int { return s.opts.QueueSize }
+
+// WriteOrDrop queues recs without waiting, as the scheduler needs: probing
+// goes on while the database cannot keep up or fails (a full disk), and
+// what does not fit in the queue is dropped, counted in Stats.Dropped and
+// vantage_results_dropped_total, and logged at most every dropLogEvery.
+// It returns the number dropped, or an error (nothing queued) for an
+// invalid record or a closed store.
+func (s *Store) WriteOrDrop(recs ...results.Record) (dropped int, err error) {
+	err = s.TryWrite(recs...)
+	if !errors.Is(err, ErrQueueFull) {
+		return 0, err
+	}
+	s.stats.dropped.Add(int64(len(recs)))
+	s.logDrops()
+	return len(recs), nil
+}
+
+// dropLogEvery spaces the error logs of dropped results.
+const dropLogEvery = 10 * time.Second
+
+// logDrops logs an error for dropped results: at the first drop, then at
+// most every dropLogEvery with the count since the last log.
+func (s *Store) logDrops() {
+	s.dropLog.Lock()
+	defer s.dropLog.Unlock()
+	now := time.Now()
+	if !s.dropLog.at.IsZero() && now.Sub(s.dropLog.at) < dropLogEvery {
+		return
+	}
+	total := s.stats.dropped.Load()
+	s.log.Error("results dropped: the queue is full", "dropped", total-s.dropLog.total, "dropped_total", total,
+		"queue_size", s.opts.QueueSize, "last_commit_error", s.q.health())
+	s.dropLog.at, s.dropLog.total = now, total
+}
+
 // validRecord checks what the store relies on.
 func validRecord(r *results.Record) error {
 	switch {
