@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vantageprobe/vantage/alerts/webhook"
 	"github.com/vantageprobe/vantage/results"
 	"github.com/vantageprobe/vantage/results/sqlite"
 )
@@ -85,10 +87,49 @@ func (h *hits) before(check string, t time.Time) int {
 	return n
 }
 
-// TestCrashKeepsCommittedResults kills `vantage serve` with SIGKILL under
-// load, then checks the database opens cleanly and holds every result
-// older than the batch window (results are committed at most 200 ms after
-// they are produced; the test allows 1 s).
+// hangingHook is a webhook receiver that holds every request while
+// hanging is set (as a stuck endpoint does) and otherwise counts each
+// notification it answers, by status.
+type hangingHook struct {
+	mu       sync.Mutex
+	hanging  bool
+	held     int // requests held
+	answered []webhook.Payload
+}
+
+func (h *hangingHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var p webhook.Payload
+	if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	h.mu.Lock()
+	hang := h.hanging
+	if hang {
+		h.held++
+	} else {
+		h.answered = append(h.answered, p)
+	}
+	h.mu.Unlock()
+	if hang {
+		<-r.Context().Done() // until the sender goes away
+	}
+}
+
+func (h *hangingHook) state() (held int, answered []webhook.Payload) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.held, append([]webhook.Payload(nil), h.answered...)
+}
+
+// TestCrashKeepsCommittedResults kills `vantage serve` with SIGKILL while
+// it probes 1,000 checks every second and an alert's notification hangs
+// in a receiver. The database opens and holds every result older than the
+// batch window (results are committed at most 200 ms after they are
+// produced; the test allows 1 s), each probe once. A restart on the same
+// files carries on: the alert is still firing since the same time, and
+// the notification left in the outbox is delivered, once, without a new
+// one for the same alert.
 func TestCrashKeepsCommittedResults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("subprocess test")
@@ -96,10 +137,21 @@ func TestCrashKeepsCommittedResults(t *testing.T) {
 	h := &hits{at: map[string][]time.Time{}}
 	target := httptest.NewServer(h)
 	t.Cleanup(target.Close)
+	hook := &hangingHook{hanging: true}
+	recv := httptest.NewServer(hook)
+	t.Cleanup(recv.Close)
 	dir := t.TempDir()
+	listen := freeAddr(t)
 	var b strings.Builder
-	fmt.Fprintf(&b, "server: {listen: \"127.0.0.1:0\"}\nstorage: {path: results.db}\ndefaults: {interval: 1s, timeout: 900ms}\nchecks:\n")
-	const checks = 50
+	fmt.Fprintf(&b, `server: {listen: %q}
+storage: {path: results.db}
+defaults: {interval: 1s, timeout: 900ms}
+notifiers: [{name: hook, webhook: {url: %q, timeout: 60s}}]
+alerts: [{name: bad-down, checks: [bad], consecutive_failures: 2, group_wait: 10ms, group_interval: 10ms, notify: [hook]}]
+checks:
+  - {name: bad, http: {url: "%s/bad", expect: {status: [204]}}}
+`, listen, recv.URL, target.URL)
+	const checks = 1000
 	for i := range checks {
 		fmt.Fprintf(&b, "  - {name: c%d, http: {url: \"%s/c%d\"}}\n", i, target.URL, i)
 	}
@@ -108,10 +160,17 @@ func TestCrashKeepsCommittedResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd, _ := subprocess(t, "serve", "-c", cfg, "--log-level", "error")
-	deadline := time.Now().Add(20 * time.Second)
-	for h.before("c0", time.Now()) < 4 {
+	deadline := time.Now().Add(60 * time.Second)
+	// Under load for a few seconds, and the alert's notification held.
+	for h.before("c0", time.Now()) < 4 || h.before("c999", time.Now()) < 4 {
 		if time.Now().After(deadline) {
-			t.Fatal("the server never probed")
+			t.Fatal("the server never probed every check")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for held, _ := hook.state(); held == 0; held, _ = hook.state() {
+		if time.Now().After(deadline) {
+			t.Fatal("the alert never notified")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -125,7 +184,6 @@ func TestCrashKeepsCommittedResults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("database does not open after SIGKILL: %v", err)
 	}
-	defer st.Close()
 	cutoff := killed.Add(-time.Second)
 	total := 0
 	for i := range checks {
@@ -135,14 +193,71 @@ func TestCrashKeepsCommittedResults(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A request seen 50 ms before the cutoff belongs to a probe that
-		// started before it; one seen 50 ms after cannot.
+		// started before it (none lost); one seen 50 ms after cannot (none
+		// stored twice).
 		if lo, hi := h.before(name, cutoff.Add(-50*time.Millisecond)), h.before(name, cutoff.Add(50*time.Millisecond)); len(recs) < lo || len(recs) > hi {
 			t.Errorf("%s: %d results stored before the cutoff, the target saw %d-%d probes", name, len(recs), lo, hi)
 		}
 		total += len(recs)
 	}
+	st.Close()
 	if total < checks*2 {
 		t.Fatalf("only %d results survived", total)
 	}
 	t.Logf("%d results older than the 1 s window survived SIGKILL", total)
+
+	// Restart on the same files, with the receiver answering now.
+	hook.mu.Lock()
+	hook.hanging = false
+	hook.mu.Unlock()
+	restarted := time.Now()
+	subprocess(t, "serve", "-c", cfg, "--log-level", "error")
+	var firing []webhook.Payload
+	for {
+		_, got := hook.state()
+		if len(got) > 0 {
+			firing = got
+			break
+		}
+		if time.Since(restarted) > 60*time.Second {
+			t.Fatal("the notification left in the outbox was not delivered after the restart")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if p := firing[0]; p.Status != "firing" || len(p.Alerts) != 1 || p.Alerts[0].Labels["check"] != "bad" || !p.Alerts[0].StartsAt.Before(killed) {
+		t.Fatalf("delivered after the restart: %+v", p)
+	}
+	startsAt := firing[0].Alerts[0].StartsAt
+	// The alert state survived: still firing since the same time. Were it
+	// lost, the alert would fire again (2 failures, about 2 s) and notify
+	// a second time.
+	var list struct {
+		Alerts []struct {
+			Check, State string
+			StartsAt     time.Time `json:"starts_at"`
+		}
+	}
+	for {
+		list.Alerts = nil
+		resp, err := http.Get("http://" + listen + "/api/v1/alerts")
+		if err == nil {
+			err = json.NewDecoder(resp.Body).Decode(&list)
+			resp.Body.Close()
+		}
+		if err == nil && len(list.Alerts) == 1 {
+			break
+		}
+		if time.Since(restarted) > 60*time.Second {
+			t.Fatalf("GET /api/v1/alerts after the restart: %+v (%v)", list, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if a := list.Alerts[0]; a.Check != "bad" || a.State != "firing" || !a.StartsAt.Equal(startsAt) {
+		t.Errorf("after the restart the alert is %+v, want firing since %s", a, startsAt)
+	}
+	time.Sleep(5 * time.Second)
+	if _, got := hook.state(); len(got) != 1 {
+		t.Errorf("%d notifications after the restart, want the one from the outbox: %+v", len(got), got)
+	}
+	t.Logf("after the restart: the outbox's notification delivered once, the alert firing since %s", startsAt.Format(time.RFC3339Nano))
 }
