@@ -68,7 +68,7 @@ func token() string {
 // admin is the admin listener's address (reload, /debug/pprof/).
 func writeConfig(o Options, f *farm, s *soakFarm, checks []check, listen, admin, dir string) (string, map[string]string, error) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# vantage bench: %d checks every %s\nserver: {listen: %s, admin_listen: %s}\nstorage: {path: %s}\n",
+	fmt.Fprintf(&b, "# vantage bench: %d checks every %s\nserver: {listen: %s, admin_listen: %s, public_api: true}\nstorage: {path: %s}\n",
 		o.Checks, o.Interval, q(listen), q(admin), q(filepath.Join(dir, "bench.db")))
 	tokens := map[string]string{}
 	regions := o.regions()

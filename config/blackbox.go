@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -37,7 +36,7 @@ const blackboxMaxBody = 1 << 40
 
 // LoadBlackbox reads a blackbox_exporter modules file.
 func LoadBlackbox(path string) (*BlackboxModules, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFileLimit(path, maxDocumentBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read blackbox modules: %w", err)
 	}

@@ -7,14 +7,12 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -82,7 +80,8 @@ type Region struct {
 // Server configures the listeners of `vantage serve`.
 type Server struct {
 	Listen string `yaml:"listen"` // default 127.0.0.1:8080
-	// AdminListen, when set, serves POST /-/reload (default: no admin listener).
+	// AdminListen, when set, serves the admin routes, the JSON API's reads
+	// and /metrics (default: no admin listener).
 	AdminListen string `yaml:"admin_listen"`
 	// ExternalURL is the server's public URL, for links in notifications.
 	ExternalURL string `yaml:"external_url"`
@@ -95,7 +94,20 @@ type Server struct {
 	// RateLimit bounds the requests each client address makes to the
 	// public listener.
 	RateLimit RateLimit `yaml:"rate_limit"`
+	// PublicAPI serves the JSON API's reads (/api/v1/checks, results,
+	// screenshots, regions, alerts, silences, SLOs, incidents, maintenance)
+	// and the internal overview on the public listener too; default false:
+	// they show targets and error texts, so only the admin listener serves
+	// them.
+	PublicAPI bool `yaml:"public_api"`
+	// PublicMetrics serves /metrics on the public listener (the admin
+	// listener always does); default true, as Prometheus expects. Use
+	// MetricsPublic to read it.
+	PublicMetrics *bool `yaml:"public_metrics"`
 }
+
+// MetricsPublic reports whether the public listener serves /metrics.
+func (s Server) MetricsPublic() bool { return s.PublicMetrics == nil || *s.PublicMetrics }
 
 // RateLimit is a token bucket per client address on the public listener:
 // PerSecond requests a second on average, bursts of up to Burst.
@@ -264,24 +276,15 @@ func (e *Error) Error() string {
 // Load reads, decodes and validates a config file. On failure the error is
 // an *Error listing every problem.
 func Load(path string) (*Config, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
-	}
-	defer f.Close()
 	// Never more than the limit in memory, whatever the file (a 50 MB
 	// mistake, /dev/zero): one byte over says it is too long.
-	src, err := io.ReadAll(io.LimitReader(f, maxDocumentBytes+1))
+	src, err := readFileLimit(path, maxDocumentBytes)
+	if tooLarge := (*fileTooLarge)(nil); errors.As(err, &tooLarge) {
+		return nil, &Error{File: path, Problems: []Problem{{
+			Msg: fmt.Sprintf("%s (%d MiB)", tooLarge, maxDocumentBytes>>20)}}}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
-	}
-	if len(src) > maxDocumentBytes {
-		size := "more than " + strconv.Itoa(maxDocumentBytes)
-		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-			size = strconv.FormatInt(st.Size(), 10)
-		}
-		return nil, &Error{File: path, Problems: []Problem{{
-			Msg: fmt.Sprintf("the file is %s bytes, more than the limit of %d (%d MiB)", size, maxDocumentBytes, maxDocumentBytes>>20)}}}
 	}
 	return Parse(path, src, os.LookupEnv)
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -64,7 +63,8 @@ type DecodeOptions struct {
 	// LookupEnv resolves ${VAR} references; pass os.LookupEnv in production.
 	// When nil, every variable is unset.
 	LookupEnv func(string) (string, bool)
-	// ReadFile reads the files named by *_file keys; nil means os.ReadFile.
+	// ReadFile reads the files named by *_file keys; nil reads them with a
+	// limit of 1 MiB.
 	ReadFile func(path string) ([]byte, error)
 	// BaseDir is the directory relative *_file paths are resolved against,
 	// normally the directory of the config file.
@@ -148,7 +148,7 @@ func decode(src []byte, out any, opts DecodeOptions) (_ Positions, _ []Problem, 
 		return pos, []Problem{{Msg: fmt.Sprintf("the document is %d bytes, more than the limit of %d", len(src), maxDocumentBytes)}}, true
 	}
 	if opts.ReadFile == nil {
-		opts.ReadFile = os.ReadFile
+		opts.ReadFile = func(name string) ([]byte, error) { return readFileLimit(name, maxSecretFileBytes) }
 	}
 	d := &decoder{
 		opts:    opts,

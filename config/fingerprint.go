@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -86,7 +85,7 @@ func writeFile(h hash.Hash, path string) {
 	if path == "" {
 		return
 	}
-	b, err := os.ReadFile(path)
+	b, err := readFileLimit(path, maxRefFileBytes)
 	if err != nil {
 		fmt.Fprintf(h, "e%s", err)
 		return

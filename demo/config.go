@@ -21,6 +21,10 @@ var configTemplate = template.Must(template.New("demo").Funcs(template.FuncMap{
 }).Parse(`# Vantage demo: every target runs on 127.0.0.1.
 server:
   listen: {{q .Listen}}
+  # The demo listens on 127.0.0.1 only, so it serves the JSON API and the
+  # overview on its one listener; a server others reach keeps them on
+  # admin_listen.
+  public_api: true
 storage:
   path: {{q .DB}}
 regions:

@@ -17,44 +17,87 @@ import (
 	"github.com/vantageprobe/vantage/results"
 )
 
-// Handler serves the public routes: the JSON API, the overview and health.
+// Handler serves the public routes: the status page (or, with
+// server.public_api, the internal overview), health, the agent API,
+// /probe, /metrics unless server.public_metrics is false, and the JSON
+// API's reads only with server.public_api.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v1/checks", s.listChecks)
-	mux.HandleFunc("GET /api/v1/checks/{name}", s.getCheck)
-	mux.HandleFunc("GET /api/v1/checks/{name}/results", s.checkResults)
-	mux.HandleFunc("GET /api/v1/results/{id}/screenshot", s.screenshot)
-	mux.HandleFunc("GET /api/v1/regions", s.listRegions)
+	for pattern, h := range s.apiReads() {
+		mux.HandleFunc(pattern, s.publicAPIOnly(h))
+	}
 	mux.HandleFunc("GET /api/v1/agent/checks", s.agentAuth(s.agentChecks))
 	mux.HandleFunc("POST /api/v1/agent/results", s.agentAuth(s.agentResults))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", s.metricsHandler())
+	metrics := s.metricsHandler()
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if !s.checks.Load().cfg.Server.MetricsPublic() {
+			writeError(w, http.StatusNotFound, errors.New("/metrics is served on the admin listener (server.admin_listen); server.public_metrics is false"))
+			return
+		}
+		metrics.ServeHTTP(w, r)
+	})
 	mux.HandleFunc("GET /probe", s.handleProbe)
-	mux.HandleFunc("GET /api/v1/alerts", s.listAlerts)
-	mux.HandleFunc("GET /api/v1/silences", s.listSilences)
-	mux.HandleFunc("GET /api/v1/slo", s.listSLOs)
-	mux.HandleFunc("GET /api/v1/incidents", s.listIncidents)
-	mux.HandleFunc("GET /api/v1/incidents/{id}", s.getIncident)
-	mux.HandleFunc("GET /api/v1/maintenance", s.listMaintenance)
 	// The public status page (status_page), or the internal overview at /.
 	for _, pattern := range []string{"/{$}", "/history", "/incidents/", "/components/", "/feed.atom", "/feed.rss",
 		"/api/v2/", "/badge/", "/static/"} {
 		mux.HandleFunc(pattern, s.statusPageHandler)
 	}
-	mux.HandleFunc("GET /overview", s.overview)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API route %s %s", r.Method, r.URL.Path))
 	})
 	return secureHeaders(s.rateLimited(mux))
 }
 
+// apiReads are the JSON API's reads and the internal overview: the admin
+// listener serves them, the public one only with server.public_api (they
+// show targets, error texts and screenshots).
+func (s *Server) apiReads() map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{
+		"GET /api/v1/checks":                  s.listChecks,
+		"GET /api/v1/checks/{name}":           s.getCheck,
+		"GET /api/v1/checks/{name}/results":   s.checkResults,
+		"GET /api/v1/results/{id}/screenshot": s.screenshot,
+		"GET /api/v1/regions":                 s.listRegions,
+		"GET /api/v1/alerts":                  s.listAlerts,
+		"GET /api/v1/silences":                s.listSilences,
+		"GET /api/v1/slo":                     s.listSLOs,
+		"GET /api/v1/incidents":               s.listIncidents,
+		"GET /api/v1/incidents/{id}":          s.getIncident,
+		"GET /api/v1/maintenance":             s.listMaintenance,
+		"GET /overview":                       s.overview,
+	}
+}
+
+// errAdminOnly answers a read of the JSON API on the public listener
+// without server.public_api.
+var errAdminOnly = errors.New("the JSON API's reads are served on the admin listener (server.admin_listen); set server.public_api to serve them here")
+
+// publicAPIOnly serves h on the public listener only with
+// server.public_api.
+func (s *Server) publicAPIOnly(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.checks.Load().cfg.Server.PublicAPI {
+			writeError(w, http.StatusNotFound, errAdminOnly)
+			return
+		}
+		h(w, r)
+	}
+}
+
 // AdminHandler serves the admin routes: reload, silences, incidents,
-// maintenance and Go's profiler (/debug/pprof/). With server.admin_token set, each needs it as a bearer token.
+// maintenance, the /admin view and Go's profiler (/debug/pprof/), plus the
+// JSON API's reads, the overview and /metrics. With server.admin_token
+// set, each needs it as a bearer token.
 func (s *Server) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
+	for pattern, h := range s.apiReads() {
+		mux.HandleFunc(pattern, h)
+	}
+	mux.Handle("GET /metrics", s.metricsHandler())
 	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, r *http.Request) {
 		if err := s.Reload(r.Context()); err != nil {
 			writeError(w, http.StatusBadRequest, err)
@@ -62,16 +105,12 @@ func (s *Server) AdminHandler() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "reloaded"})
 	})
-	mux.HandleFunc("GET /api/v1/silences", s.listSilences)
 	mux.HandleFunc("POST /api/v1/silences", s.addSilence)
 	mux.HandleFunc("DELETE /api/v1/silences/{id}", s.deleteSilence)
-	mux.HandleFunc("GET /api/v1/incidents", s.listIncidents)
-	mux.HandleFunc("GET /api/v1/incidents/{id}", s.getIncident)
 	mux.HandleFunc("POST /api/v1/incidents", s.createIncident)
 	mux.HandleFunc("PATCH /api/v1/incidents/{id}", s.patchIncident)
 	mux.HandleFunc("POST /api/v1/incidents/{id}/updates", s.addIncidentUpdate)
 	mux.HandleFunc("DELETE /api/v1/incidents/{id}", s.deleteIncident)
-	mux.HandleFunc("GET /api/v1/maintenance", s.listMaintenance)
 	mux.HandleFunc("POST /api/v1/maintenance", s.createMaintenance)
 	mux.HandleFunc("DELETE /api/v1/maintenance/{id}", s.deleteMaintenance)
 	mux.HandleFunc("GET /admin", s.adminView)

@@ -32,8 +32,18 @@ func writeConfig(t testing.TB, path, checks string) {
 	writeConfigWith(t, path, "", checks)
 }
 
+// writeConfigWith writes a config of top-level keys top and checks, with
+// server.public_api on (the tests read the JSON API from the public
+// listener) unless top sets it.
 func writeConfigWith(t testing.TB, path, top, checks string) {
 	t.Helper()
+	if !strings.Contains(top, "public_api") {
+		if strings.HasPrefix(top, "server: {") {
+			top = "server: {public_api: true, " + strings.TrimPrefix(top, "server: {")
+		} else {
+			top = "server: {public_api: true}\n" + top
+		}
+	}
 	src := top + "storage: {path: results.db}\ndefaults: {interval: 1s, timeout: 500ms}\nchecks:\n" + checks
 	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
 		t.Fatal(err)

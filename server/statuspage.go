@@ -145,6 +145,13 @@ func (s *Server) statusPageHandler(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		if !s.checks.Load().cfg.Server.PublicAPI {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprintln(w, "Vantage: no status page is configured (status_page). The overview and the JSON API are served")
+			fmt.Fprintln(w, "on the admin listener (server.admin_listen), or here with server.public_api: true.")
+			return
+		}
 		s.overview(w, r)
 		return
 	}

@@ -143,7 +143,7 @@ func TestCrashKeepsCommittedResults(t *testing.T) {
 	dir := t.TempDir()
 	listen := freeAddr(t)
 	var b strings.Builder
-	fmt.Fprintf(&b, `server: {listen: %q}
+	fmt.Fprintf(&b, `server: {listen: %q, public_api: true}
 storage: {path: results.db}
 defaults: {interval: 1s, timeout: 900ms}
 notifiers: [{name: hook, webhook: {url: %q, timeout: 60s}}]

@@ -67,7 +67,7 @@ func TestSignals(t *testing.T) {
 	listen, admin := freeAddr(t), freeAddr(t)
 	write := func(checks ...string) {
 		var b strings.Builder
-		fmt.Fprintf(&b, "server: {listen: %q, admin_listen: %q}\nstorage: {path: r.db}\nchecks:\n", listen, admin)
+		fmt.Fprintf(&b, "server: {listen: %q, admin_listen: %q, public_api: true}\nstorage: {path: r.db}\nchecks:\n", listen, admin)
 		for _, c := range checks {
 			fmt.Fprintf(&b, "  - {name: %s, http: {url: %q}}\n", c, target.URL)
 		}
