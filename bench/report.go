@@ -73,10 +73,14 @@ type Scheduling struct {
 
 // Store is the server's results store in the window.
 type Store struct {
-	QueueDepthMax          float64 `json:"queue_depth_max"`
-	QueueDepthMean         float64 `json:"queue_depth_mean"`
-	Batches                int64   `json:"batches"`
-	Written                int64   `json:"written"`
+	QueueDepthMax  float64 `json:"queue_depth_max"`
+	QueueDepthMean float64 `json:"queue_depth_mean"`
+	Batches        int64   `json:"batches"`
+	Written        int64   `json:"written"`
+	// Dropped are results the server's full queue dropped, as of the
+	// window's end (vantage_results_dropped_total): they make stored
+	// fall short of produced.
+	Dropped                int64   `json:"dropped"`
 	BatchCommitMeanSeconds float64 `json:"batch_commit_mean_seconds"`
 	BatchCommitP99Seconds  float64 `json:"batch_commit_p99_seconds"`
 	WriteSecondsPer1000    float64 `json:"commit_seconds_per_1000_results"`
@@ -203,6 +207,7 @@ func (r *Report) fillStore(w *window) {
 	}
 	s.Batches = int64(w.m1.sum("vantage_results_batches_total") - w.m0.sum("vantage_results_batches_total"))
 	s.Written = int64(w.m1.sum("vantage_results_written_total") - w.m0.sum("vantage_results_written_total"))
+	s.Dropped = int64(w.m1.sum("vantage_results_dropped_total"))
 	h := deltaHist(w.m0, w.m1, "vantage_results_batch_commit_seconds")
 	if h.count > 0 {
 		s.BatchCommitMeanSeconds = h.sum / h.count
@@ -256,7 +261,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("overruns", "%d in window (server), %d in the whole run", s.OverrunsWindow, s.OverrunsTotal)
 	row("all checks running", "%.2f s after start (%d check × region never ran)", s.AllRunningAfterSeconds, s.NeverRan)
 	st := r.Store
-	row("result queue depth", "max %.0f  mean %.1f", st.QueueDepthMax, st.QueueDepthMean)
+	row("result queue depth", "max %.0f  mean %.1f, %d results dropped (queue full)", st.QueueDepthMax, st.QueueDepthMean, st.Dropped)
 	row("store commits", "%d batches, mean %s, p99 ≈ %s, %s per 1,000 results", st.Batches, ms(st.BatchCommitMeanSeconds), ms(st.BatchCommitP99Seconds), ms(st.WriteSecondsPer1000))
 	verdict := "equal"
 	if !r.Results.Equal {
