@@ -46,7 +46,7 @@ code{font-size:12px}.up{color:#0a6b2d}.degraded{color:#7a4f00}.down{color:#b0002
 <tbody>
 {{range .Checks}}{{$c := .}}{{range $i, $r := .Regions}}<tr>
 {{if eq $i 0}}<th scope="row" rowspan="{{len $c.Regions}}">{{$c.Name}} <span class="muted">{{$c.Kind}}</span></th>
-<td rowspan="{{len $c.Regions}}" class="state {{$c.State}}">{{$c.State}}</td>
+<td rowspan="{{len $c.Regions}}" class="state {{$c.State}}">{{$c.State}}{{if $c.Maintenance}} <span class="muted">(maintenance: {{$c.Maintenance}}; the status page shows maintenance)</span>{{end}}</td>
 <td rowspan="{{len $c.Regions}}"><code>{{$c.Target}}</code></td>{{end}}
 <td>{{$r.Region}}</td>
 {{if $r.Seen}}<td>{{at $r.Started}}</td><td>{{ms $r.Duration}}</td>
@@ -85,7 +85,10 @@ type adminRegion struct {
 
 type adminCheck struct {
 	Name, Kind, State, Target string
-	Regions                   []adminRegion
+	// Maintenance names the active maintenance window covering the check,
+	// which the status page shows instead of State.
+	Maintenance string
+	Regions     []adminRegion
 }
 
 type adminData struct {
@@ -106,8 +109,18 @@ func (s *Server) adminView(w http.ResponseWriter, r *http.Request) {
 	if d.PublicURL == "" {
 		d.PublicURL = "/"
 	}
+	var maint []alerts.Maintenance
+	if eng := s.engine(); eng != nil {
+		maint = eng.Maintenance()
+	}
 	for _, chk := range cfg.Checks {
 		c := adminCheck{Name: chk.Name, Kind: string(chk.Kind()), Target: chk.Target()}
+		for _, m := range maint {
+			if m.Covers(chk.Name) && m.ActiveAt(now) {
+				c.Maintenance = m.Name
+				break
+			}
+		}
 		var recs = make([]adminRegion, 0, len(chk.Regions))
 		var got []results.Record
 		for _, region := range chk.Regions {

@@ -255,28 +255,31 @@ func (s *Server) Reload(ctx context.Context) error {
 	if !reflect.DeepEqual(cfg.Tracing, old.Tracing) {
 		s.replaceTracer(ctx, cfg.Tracing)
 	}
+	// The checks run on the new config from here on, so a later step that
+	// fails does not stop the others: each is reported.
+	var errs []error
 	if err := s.alertStore.SyncConfigIncidents(ctx, cfg.Incidents); err != nil {
-		return fmt.Errorf("config applied but incidents unchanged: %w", err)
+		errs = append(errs, fmt.Errorf("config applied but incidents unchanged: %w", err))
 	}
 	if !reflect.DeepEqual(old.StatusPage, cfg.StatusPage) {
-		p, err := s.newPage(cfg)
-		if err != nil {
-			return fmt.Errorf("config applied but the status page unchanged: %w", err)
-		}
-		s.page.Store(p)
-		if p != nil && s.runCtx != nil {
-			go func() { _ = p.Refresh(s.runCtx) }()
+		if p, err := s.newPage(cfg); err != nil {
+			errs = append(errs, fmt.Errorf("config applied but the status page unchanged: %w", err))
+		} else {
+			s.page.Store(p)
+			if p != nil && s.runCtx != nil {
+				go func() { _ = p.Refresh(s.runCtx) }()
+			}
 		}
 	}
 	s.incidentsChanged()
 	if s.runCtx != nil && alertingChanged(old, cfg) {
-		eng, err := s.newEngine(ctx, cfg, true)
-		if err != nil {
-			return fmt.Errorf("config applied but alerting unchanged: %w", err)
+		if eng, err := s.newEngine(ctx, cfg, true); err != nil {
+			errs = append(errs, fmt.Errorf("config applied but alerting unchanged: %w", err))
+		} else {
+			s.startAlerting(s.runCtx, eng)
 		}
-		s.startAlerting(s.runCtx, eng)
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Store returns the results store (for tests and the demo).

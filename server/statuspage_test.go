@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -84,7 +85,8 @@ incidents:
 func TestAdminView(t *testing.T) {
 	ok, bad := targets(t)
 	top := `server: {admin_token: "admin-0123456789abcdef", trace_url: "https://jaeger.example.com/trace/{trace_id}"}
-`
+` + fmt.Sprintf("maintenance: [{name: db-upgrade, checks: [broken], start: %q, end: %q}]\n",
+		time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
 	e := startWith(t, top, "  - {name: api, http: {url: \""+ok+"\"}}\n  - {name: broken, http: {url: \""+bad+"?q=<script>x</script>\"}}\n")
 	admin := httptest.NewServer(e.srv.AdminHandler())
 	t.Cleanup(admin.Close)
@@ -99,5 +101,10 @@ func TestAdminView(t *testing.T) {
 	})
 	if !strings.Contains(page, ok) || strings.Contains(page, "<script>x") || !strings.Contains(page, "status") {
 		t.Fatalf("admin view:\n%.3000s", page)
+	}
+	// A check in maintenance: its real state, and the maintenance the
+	// status page shows instead.
+	if strings.Count(page, "(maintenance: db-upgrade;") != 1 {
+		t.Errorf("admin view does not mark the one check in maintenance:\n%.3000s", page)
 	}
 }
