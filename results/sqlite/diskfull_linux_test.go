@@ -15,12 +15,16 @@ import (
 	"github.com/vantageprobe/vantage/results"
 )
 
-// TestDiskFull runs diskFull in a child of this test binary that has a
-// user and mount namespace of its own (unshare -rm), where it can mount a
-// 1 MiB tmpfs, fill it and make room again, as root or not.
-func TestDiskFull(t *testing.T) {
-	if os.Getenv("VANTAGE_DISKFULL_CHILD") == "1" {
-		diskFull(t)
+// TestDiskFull runs diskFull in a namespace child (see inNamespace).
+func TestDiskFull(t *testing.T) { inNamespace(t, "TestDiskFull", diskFull) }
+
+// inNamespace runs body in a child of this test binary that has a user
+// and mount namespace of its own (unshare -rm), where it can mount a
+// tmpfs, fill it and remount it, as root or not. test is the name of the
+// calling test, which the child runs.
+func inNamespace(t *testing.T, test string, body func(*testing.T)) {
+	if os.Getenv("VANTAGE_NAMESPACE_CHILD") == test {
+		body(t)
 		return
 	}
 	unshare, err := exec.LookPath("unshare")
@@ -30,10 +34,10 @@ func TestDiskFull(t *testing.T) {
 	if out, err := exec.Command(unshare, "-rm", "true").CombinedOutput(); err != nil {
 		t.Skipf("no user and mount namespaces here (%v: %s)", err, out)
 	}
-	cmd := exec.CommandContext(t.Context(), unshare, "-rm", os.Args[0], "-test.run=^TestDiskFull$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), "VANTAGE_DISKFULL_CHILD=1")
+	cmd := exec.CommandContext(t.Context(), unshare, "-rm", os.Args[0], "-test.run=^"+test+"$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), "VANTAGE_NAMESPACE_CHILD="+test)
 	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS: TestDiskFull") {
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+test) {
 		t.Fatalf("child: %v\n%s", err, out)
 	}
 	t.Logf("child:\n%s", out)
@@ -147,28 +151,8 @@ func diskFull(t *testing.T) {
 	}
 }
 
-// TestReadOnlyFileSystem runs readOnly in a child with its own user and
-// mount namespace, as TestDiskFull does.
-func TestReadOnlyFileSystem(t *testing.T) {
-	if os.Getenv("VANTAGE_READONLY_CHILD") == "1" {
-		readOnly(t)
-		return
-	}
-	unshare, err := exec.LookPath("unshare")
-	if err != nil {
-		t.Skip("unshare (util-linux) is missing")
-	}
-	if out, err := exec.Command(unshare, "-rm", "true").CombinedOutput(); err != nil {
-		t.Skipf("no user and mount namespaces here (%v: %s)", err, out)
-	}
-	cmd := exec.CommandContext(t.Context(), unshare, "-rm", os.Args[0], "-test.run=^TestReadOnlyFileSystem$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), "VANTAGE_READONLY_CHILD=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS: TestReadOnlyFileSystem") {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
-	t.Logf("child:\n%s", out)
-}
+// TestReadOnlyFileSystem runs readOnly in a namespace child.
+func TestReadOnlyFileSystem(t *testing.T) { inNamespace(t, "TestReadOnlyFileSystem", readOnly) }
 
 // readOnly: a database on a file system mounted read-only (as after an
 // I/O error with errors=remount-ro) is refused at open with a message
