@@ -28,6 +28,7 @@ func runServer(t testing.TB, cfgPath, addr string) (stop func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.Server.AdminListen = "" // none: tests run side by side
 	var ln net.Listener
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if ln, err = net.Listen("tcp", addr); err == nil || time.Now().After(deadline) {

@@ -39,3 +39,25 @@ func TestAdminExposure(t *testing.T) {
 		}
 	}
 }
+
+// The admin listener is on by default, on loopback; "off" turns it off;
+// a server.listen on its default address says how to resolve the clash.
+func TestAdminListenDefault(t *testing.T) {
+	const checks = "checks:\n  - name: api\n    http: {url: \"https://api.example.com/\"}\n"
+	cfg, err := config.Parse("vantage.yaml", []byte(checks), noEnv)
+	if err != nil || cfg.Server.AdminListen != "127.0.0.1:8081" {
+		t.Fatalf("default admin_listen %q (%v)", cfg.Server.AdminListen, err)
+	}
+	cfg, err = config.Parse("vantage.yaml", []byte("server: {admin_listen: \"off\"}\n"+checks), noEnv)
+	if err != nil || cfg.Server.AdminListen != "" {
+		t.Fatalf("admin_listen off: %q (%v)", cfg.Server.AdminListen, err)
+	}
+	_, err = config.Parse("vantage.yaml", []byte("server: {listen: \"127.0.0.1:8081\"}\n"+checks), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "vantage.yaml:1:18: server.listen: 127.0.0.1:8081 is the admin listener's default address: set server.admin_listen to another address, or off") {
+		t.Fatalf("listen on the admin default: %v", err)
+	}
+	_, err = config.Parse("vantage.yaml", []byte("server: {listen: \"127.0.0.1:9000\", admin_listen: \"127.0.0.1:9000\"}\n"+checks), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "server.admin_listen: must differ from server.listen") {
+		t.Fatalf("the same address twice: %v", err)
+	}
+}

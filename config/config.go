@@ -25,10 +25,13 @@ import (
 
 // Defaults.
 const (
-	DefaultInterval        = 60 * time.Second
-	DefaultTimeout         = 10 * time.Second
-	MinInterval            = time.Second
-	DefaultListen          = "127.0.0.1:8080"
+	DefaultInterval = 60 * time.Second
+	DefaultTimeout  = 10 * time.Second
+	MinInterval     = time.Second
+	DefaultListen   = "127.0.0.1:8080"
+	// DefaultAdminListen is the admin listener's address unless
+	// server.admin_listen sets another, or "off".
+	DefaultAdminListen     = "127.0.0.1:8081"
 	DefaultStoragePath     = "vantage.db"
 	DefaultRawRetention    = 30 * 24 * time.Hour
 	DefaultRollupRetention = 400 * 24 * time.Hour
@@ -80,8 +83,9 @@ type Region struct {
 // Server configures the listeners of `vantage serve`.
 type Server struct {
 	Listen string `yaml:"listen"` // default 127.0.0.1:8080
-	// AdminListen, when set, serves the admin routes, the JSON API's reads
-	// and /metrics (default: no admin listener).
+	// AdminListen serves the admin routes, the JSON API's reads and
+	// /metrics: default DefaultAdminListen, "off" for none (then empty
+	// after Parse).
 	AdminListen string `yaml:"admin_listen"`
 	// ExternalURL is the server's public URL, for links in notifications.
 	ExternalURL string `yaml:"external_url"`
@@ -462,6 +466,13 @@ func (c *Config) validateServer(pos Positions) []Problem {
 	if c.Server.Listen == "" {
 		c.Server.Listen = DefaultListen
 	}
+	adminDefault := false
+	switch c.Server.AdminListen {
+	case "":
+		c.Server.AdminListen, adminDefault = DefaultAdminListen, true
+	case "off":
+		c.Server.AdminListen = ""
+	}
 	for path, addr := range map[string]string{"server.listen": c.Server.Listen, "server.admin_listen": c.Server.AdminListen} {
 		if addr == "" {
 			continue
@@ -474,7 +485,11 @@ func (c *Config) validateServer(pos Positions) []Problem {
 		at("server.trace_url", fmt.Sprintf("%q must be an http(s) URL containing {trace_id}", t))
 	}
 	if c.Server.AdminListen != "" && c.Server.AdminListen == c.Server.Listen {
-		at("server.admin_listen", "must differ from server.listen")
+		if adminDefault {
+			at("server.listen", fmt.Sprintf("%s is the admin listener's default address: set server.admin_listen to another address, or off", c.Server.Listen))
+		} else {
+			at("server.admin_listen", "must differ from server.listen")
+		}
 	}
 	switch tok := c.Server.AdminToken.Reveal(); {
 	case tok == "" && c.Server.AdminListen != "" && !loopbackListen(c.Server.AdminListen):

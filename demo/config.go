@@ -25,6 +25,7 @@ server:
   # overview on its one listener; a server others reach keeps them on
   # admin_listen.
   public_api: true
+  admin_listen: "off"  # the demo's one listener serves the JSON API
 storage:
   path: {{q .DB}}
 regions:

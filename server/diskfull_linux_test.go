@@ -90,7 +90,7 @@ func serveDiskFull(t *testing.T) {
 	ok, _ := targets(t)
 	const checks = 50
 	var b strings.Builder
-	fmt.Fprintf(&b, "storage: {path: %q, queue_size: 500}\ndefaults: {interval: 1s, timeout: 500ms}\nchecks:\n", filepath.Join(disk, "results.db"))
+	fmt.Fprintf(&b, "server: {admin_listen: \"off\"}\nstorage: {path: %q, queue_size: 500}\ndefaults: {interval: 1s, timeout: 500ms}\nchecks:\n", filepath.Join(disk, "results.db"))
 	for i := range checks {
 		fmt.Fprintf(&b, "  - {name: c%d, http: {url: %q}}\n", i, ok)
 	}

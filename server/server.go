@@ -304,7 +304,7 @@ func (s *Server) Run(ctx context.Context) error {
 		if err != nil {
 			ln.Close()
 			_ = s.close(ctx)
-			return fmt.Errorf("listen admin: %w", err)
+			return fmt.Errorf("admin listener (server.admin_listen %s; \"off\" for none): %w", admin, err)
 		}
 		servers = append(servers, newHTTPServer(s.AdminHandler()))
 		listeners = append(listeners, aln)

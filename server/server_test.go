@@ -34,14 +34,22 @@ func writeConfig(t testing.TB, path, checks string) {
 
 // writeConfigWith writes a config of top-level keys top and checks, with
 // server.public_api on (the tests read the JSON API from the public
-// listener) unless top sets it.
+// listener) and no admin listener (tests serve AdminHandler themselves)
+// unless top sets them.
 func writeConfigWith(t testing.TB, path, top, checks string) {
 	t.Helper()
+	var server []string
 	if !strings.Contains(top, "public_api") {
+		server = append(server, "public_api: true")
+	}
+	if !strings.Contains(top, "admin_listen") {
+		server = append(server, "admin_listen: \"off\"")
+	}
+	if len(server) > 0 {
 		if strings.HasPrefix(top, "server: {") {
-			top = "server: {public_api: true, " + strings.TrimPrefix(top, "server: {")
+			top = "server: {" + strings.Join(server, ", ") + ", " + strings.TrimPrefix(top, "server: {")
 		} else {
-			top = "server: {public_api: true}\n" + top
+			top = "server: {" + strings.Join(server, ", ") + "}\n" + top
 		}
 	}
 	src := top + "storage: {path: results.db}\ndefaults: {interval: 1s, timeout: 500ms}\nchecks:\n" + checks

@@ -146,6 +146,7 @@ func (s *Server) statusPageHandler(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		if !s.checks.Load().cfg.Server.PublicAPI {
+			// Not the admin address: this page is public.
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.WriteHeader(http.StatusNotFound)
 			fmt.Fprintln(w, "Vantage: no status page is configured (status_page). The overview and the JSON API are served")

@@ -28,7 +28,7 @@ func TestAgentProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(dir, "vantage.yaml")
-	src := fmt.Sprintf("server: {listen: %q, public_api: true}\nstorage: {path: r.db}\nregions: [{name: eu-west, token_file: eu.token}]\nchecks:\n  - {name: api, interval: 1s, regions: [local, eu-west], http: {url: %q}}\n", listen, target.URL)
+	src := fmt.Sprintf("server: {listen: %q, admin_listen: \"off\", public_api: true}\nstorage: {path: r.db}\nregions: [{name: eu-west, token_file: eu.token}]\nchecks:\n  - {name: api, interval: 1s, regions: [local, eu-west], http: {url: %q}}\n", listen, target.URL)
 	if err := os.WriteFile(cfg, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func BenchmarkServe1000HTTPChecks(b *testing.B) {
 	defer target.Close()
 	dir := b.TempDir()
 	var cfg strings.Builder
-	cfg.WriteString("server: {listen: \"127.0.0.1:0\"}\nstorage: {path: results.db}\ndefaults: {interval: 10s, timeout: 5s}\nchecks:\n")
+	cfg.WriteString("server: {listen: \"127.0.0.1:0\", admin_listen: \"off\"}\nstorage: {path: results.db}\ndefaults: {interval: 10s, timeout: 5s}\nchecks:\n")
 	for i := range 1000 {
 		fmt.Fprintf(&cfg, "  - {name: c%04d, http: {url: \"%s/c%d\"}}\n", i, target.URL, i)
 	}

@@ -92,7 +92,7 @@ func twoRegions(t *testing.T, dir, listen, checkRegions, targetURL string) (cfg,
 		}
 	}
 	cfg = filepath.Join(dir, "vantage.yaml")
-	src := fmt.Sprintf("server: {listen: %q, public_api: true}\nstorage: {path: r.db}\nregions: [{name: eu-west, token_file: eu.token}, {name: us-east, token_file: us.token}]\n"+
+	src := fmt.Sprintf("server: {listen: %q, admin_listen: \"off\", public_api: true}\nstorage: {path: r.db}\nregions: [{name: eu-west, token_file: eu.token}, {name: us-east, token_file: us.token}]\n"+
 		"checks:\n  - {name: api, interval: 1s, timeout: 500ms, regions: [%s], http: {url: %q}}\n", listen, checkRegions, targetURL)
 	if err := os.WriteFile(cfg, []byte(src), 0o600); err != nil {
 		t.Fatal(err)

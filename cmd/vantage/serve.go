@@ -18,8 +18,14 @@ import (
 const serveUsage = `Usage: vantage serve -c FILE [--listen ADDR] [--db PATH]
 
 Runs the Vantage server: probes every check on its schedule, stores every
-result in SQLite, and serves the JSON API (/api/v1/…), an overview page (/),
-/healthz and /readyz.
+result in SQLite, and serves two listeners:
+
+  server.listen        (default 127.0.0.1:8080) the status page, /metrics,
+                       /healthz, /readyz and the agent API; the JSON API's
+                       reads and the overview only with server.public_api
+  server.admin_listen  (default 127.0.0.1:8081, "off" for none) the JSON
+                       API (/api/v1/…), the overview (/overview), /metrics,
+                       reload, silences, incidents, /admin and pprof
 
 SIGHUP reloads the config (an invalid file is rejected and the running
 config stays); SIGINT/SIGTERM stop scheduling, let in-flight probes finish,

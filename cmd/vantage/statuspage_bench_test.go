@@ -68,7 +68,7 @@ func BenchmarkStatusPageWrk(b *testing.B) {
 	addr := ln.Addr().String()
 	ln.Close()
 	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "server: {listen: %q}\nstorage: {path: %q}\nregions: [{name: eu-west, token: eu-west-token-0123456789}, {name: us-east, token: us-east-token-0123456789}]\n", addr, db)
+	fmt.Fprintf(&cfg, "server: {listen: %q, admin_listen: \"off\"}\nstorage: {path: %q}\nregions: [{name: eu-west, token: eu-west-token-0123456789}, {name: us-east, token: us-east-token-0123456789}]\n", addr, db)
 	cfg.WriteString("defaults: {interval: 1h, timeout: 5s, regions: [local, eu-west, us-east]}\nstatus_page:\n  title: Bench\n  groups:\n")
 	for g := range 10 {
 		fmt.Fprintf(&cfg, "    - name: group %d\n      checks: [", g)
