@@ -125,8 +125,7 @@ func (h *hangingHook) state() (held int, answered []webhook.Payload) {
 // TestCrashKeepsCommittedResults kills `vantage serve` with SIGKILL while
 // it probes 1,000 checks every second and an alert's notification hangs
 // in a receiver. The database opens and holds every result older than the
-// batch window (results are committed at most 200 ms after they are
-// produced; the test allows 1 s), each probe once. A restart on the same
+// batch window, each probe once. A restart on the same
 // files carries on: the alert is still firing since the same time, and
 // the notification left in the outbox is delivered, once, without a new
 // one for the same alert.
@@ -159,10 +158,19 @@ checks:
 	if err := os.WriteFile(cfg, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Results are committed at most 200 ms after they are produced; the
+	// test allows 1 s, or 5 s in a race build (1,000 probes a second
+	// under the race detector on two shared cores keep a backlog).
+	window := time.Second
+	if raceBuild {
+		window = 5 * time.Second
+	}
 	cmd, _ := subprocess(t, "serve", "-c", cfg, "--log-level", "error")
 	deadline := time.Now().Add(60 * time.Second)
-	// Under load for a few seconds, and the alert's notification held.
-	for h.before("c0", time.Now()) < 4 || h.before("c999", time.Now()) < 4 {
+	// Under load for a few seconds beyond the window, and the alert's
+	// notification held.
+	runs := int(window/time.Second) + 3
+	for h.before("c0", time.Now()) < runs || h.before("c999", time.Now()) < runs {
 		if time.Now().After(deadline) {
 			t.Fatal("the server never probed every check")
 		}
@@ -184,7 +192,7 @@ checks:
 	if err != nil {
 		t.Fatalf("database does not open after SIGKILL: %v", err)
 	}
-	cutoff := killed.Add(-time.Second)
+	cutoff := killed.Add(-window)
 	total := 0
 	for i := range checks {
 		name := fmt.Sprintf("c%d", i)
@@ -197,12 +205,14 @@ checks:
 		if lo := h.before(name, cutoff.Add(-50*time.Millisecond)); len(recs) < lo {
 			t.Errorf("%s: %d results stored before the cutoff, the target saw %d probes", name, len(recs), lo)
 		}
-		// One result per run: runs are an interval (1 s) apart, so two
-		// results closer than half of it are one run stored twice.
-		for i := 1; i < len(recs); i++ {
-			if gap := recs[i-1].Started.Sub(recs[i].Started); gap < 500*time.Millisecond {
-				t.Errorf("%s: results %s and %s started %s apart: a run stored twice", name, recs[i].ID, recs[i-1].ID, gap)
+		// One result per run: a run recorded twice has two records with
+		// the same start (an ID stored twice is refused by the table).
+		seen := make(map[time.Time]string, len(recs))
+		for _, r := range recs {
+			if other, dup := seen[r.Started]; dup {
+				t.Errorf("%s: results %s and %s are one run (started %s)", name, other, r.ID, r.Started)
 			}
+			seen[r.Started] = r.ID
 		}
 		total += len(recs)
 	}
@@ -210,7 +220,7 @@ checks:
 	if total < checks*2 {
 		t.Fatalf("only %d results survived", total)
 	}
-	t.Logf("%d results older than the 1 s window survived SIGKILL", total)
+	t.Logf("%d results older than the %s window survived SIGKILL", total, window)
 
 	// Restart on the same files, with the receiver answering now.
 	hook.mu.Lock()

@@ -1,0 +1,6 @@
+//go:build race
+
+package main
+
+// raceBuild: the race detector slows the server several times over.
+const raceBuild = true
