@@ -37,7 +37,7 @@ const (
 	DefaultRollupRetention = 400 * 24 * time.Hour
 	DefaultHourlyRetention = 90 * 24 * time.Hour
 	// DefaultQueueSize bounds the results waiting for the database: 16 s
-	// at 1,000 results a second, about 12 MB when full.
+	// at 1,000 results a second, roughly 16 MB when full.
 	DefaultQueueSize = 16384
 	MaxQueueSize     = 10_000_000
 )
