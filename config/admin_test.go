@@ -53,11 +53,39 @@ func TestAdminListenDefault(t *testing.T) {
 		t.Fatalf("admin_listen off: %q (%v)", cfg.Server.AdminListen, err)
 	}
 	_, err = config.Parse("vantage.yaml", []byte("server: {listen: \"127.0.0.1:8081\"}\n"+checks), noEnv)
-	if err == nil || !strings.Contains(err.Error(), "vantage.yaml:1:18: server.listen: 127.0.0.1:8081 is the admin listener's default address: set server.admin_listen to another address, or off") {
+	if err == nil || !strings.Contains(err.Error(), "vantage.yaml:1:18: server.listen: 127.0.0.1:8081 takes the admin listener's default address, 127.0.0.1:8081: set server.admin_listen to another address, or off") {
 		t.Fatalf("listen on the admin default: %v", err)
+	}
+	_, err = config.Parse("vantage.yaml", []byte("server: {listen: \":8081\"}\n"+checks), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "takes the admin listener's default address") {
+		t.Fatalf("listen on every address at the admin default's port: %v", err)
 	}
 	_, err = config.Parse("vantage.yaml", []byte("server: {listen: \"127.0.0.1:9000\", admin_listen: \"127.0.0.1:9000\"}\n"+checks), noEnv)
 	if err == nil || !strings.Contains(err.Error(), "server.admin_listen: must differ from server.listen") {
 		t.Fatalf("the same address twice: %v", err)
+	}
+}
+
+func TestSameListener(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"127.0.0.1:8081", "127.0.0.1:8081", true},
+		{":8081", "127.0.0.1:8081", true},
+		{"0.0.0.0:8081", "127.0.0.1:8081", true},
+		{"[::]:8081", "10.0.0.5:8081", true},
+		{"localhost:8081", "127.0.0.1:8081", true},
+		{"localhost:8081", "[::1]:8081", true},
+		{"[::ffff:127.0.0.1]:8081", "127.0.0.1:8081", true},
+		{"127.0.0.1:8080", "127.0.0.1:8081", false},
+		{"127.0.0.1:8081", "127.0.0.2:8081", false},
+		{"localhost:8081", "10.0.0.5:8081", false},
+		{"10.0.0.5:8081", "10.0.0.6:8081", false},
+		{"nonsense", "127.0.0.1:8081", false},
+	} {
+		if got := config.SameListener(tc.a, tc.b); got != tc.want {
+			t.Errorf("SameListener(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -89,6 +90,10 @@ type Server struct {
 	AdminListen string `yaml:"admin_listen"`
 	// ExternalURL is the server's public URL, for links in notifications.
 	ExternalURL string `yaml:"external_url"`
+	// AdminURL is the admin listener's URL as the people notified reach
+	// it (through a VPN or a proxy): notifications link a check there
+	// when the public listener does not serve the JSON API (PublicAPI).
+	AdminURL string `yaml:"admin_url"`
 	// AdminToken, when set, is required as a bearer token on every admin
 	// route (admin_token_file reads it from a file).
 	AdminToken probes.Secret `yaml:"admin_token"`
@@ -456,6 +461,29 @@ func loopbackListen(addr string) bool {
 	return err == nil && ip.IsLoopback()
 }
 
+// SameListener reports whether listening on a and on b would clash: the
+// same port, and the same host, or either on every address (":8081",
+// "0.0.0.0", "[::]"), or both on loopback ("localhost" is 127.0.0.1 and
+// ::1). Addresses that do not parse never clash (they are reported as
+// such).
+func SameListener(a, b string) bool {
+	ha, pa, err1 := net.SplitHostPort(a)
+	hb, pb, err2 := net.SplitHostPort(b)
+	if err1 != nil || err2 != nil || pa != pb {
+		return false
+	}
+	wildcard := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	switch {
+	case strings.EqualFold(ha, hb), wildcard(ha), wildcard(hb):
+		return true
+	case strings.EqualFold(ha, "localhost") || strings.EqualFold(hb, "localhost"):
+		return loopbackListen(a) && loopbackListen(b)
+	}
+	ia, err1 := netip.ParseAddr(ha)
+	ib, err2 := netip.ParseAddr(hb)
+	return err1 == nil && err2 == nil && ia.Unmap() == ib.Unmap()
+}
+
 // validateServer applies the server and storage defaults and checks them.
 func (c *Config) validateServer(pos Positions) []Problem {
 	var ps []Problem
@@ -481,12 +509,21 @@ func (c *Config) validateServer(pos Positions) []Problem {
 			at(path, fmt.Sprintf("%q is not host:port", addr))
 		}
 	}
+	for path, u := range map[string]*string{"server.external_url": &c.Server.ExternalURL, "server.admin_url": &c.Server.AdminURL} {
+		if *u == "" {
+			continue
+		}
+		if p, err := url.Parse(*u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			at(path, fmt.Sprintf("%q must be an http(s) URL", *u))
+		}
+		*u = strings.TrimSuffix(*u, "/")
+	}
 	if t := c.Server.TraceURL; t != "" && (!strings.Contains(t, "{trace_id}") || !(strings.HasPrefix(t, "http://") || strings.HasPrefix(t, "https://"))) {
 		at("server.trace_url", fmt.Sprintf("%q must be an http(s) URL containing {trace_id}", t))
 	}
-	if c.Server.AdminListen != "" && c.Server.AdminListen == c.Server.Listen {
+	if c.Server.AdminListen != "" && SameListener(c.Server.AdminListen, c.Server.Listen) {
 		if adminDefault {
-			at("server.listen", fmt.Sprintf("%s is the admin listener's default address: set server.admin_listen to another address, or off", c.Server.Listen))
+			at("server.listen", fmt.Sprintf("%s takes the admin listener's default address, %s: set server.admin_listen to another address, or off", c.Server.Listen, DefaultAdminListen))
 		} else {
 			at("server.admin_listen", "must differ from server.listen")
 		}

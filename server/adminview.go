@@ -46,7 +46,7 @@ code{font-size:12px}.up{color:#0a6b2d}.degraded{color:#7a4f00}.down{color:#b0002
 <tbody>
 {{range .Checks}}{{$c := .}}{{range $i, $r := .Regions}}<tr>
 {{if eq $i 0}}<th scope="row" rowspan="{{len $c.Regions}}">{{$c.Name}} <span class="muted">{{$c.Kind}}</span></th>
-<td rowspan="{{len $c.Regions}}" class="state {{$c.State}}">{{$c.State}}{{if $c.Maintenance}} <span class="muted">(maintenance: {{$c.Maintenance}}; the status page shows maintenance)</span>{{end}}</td>
+<td rowspan="{{len $c.Regions}}" class="state {{$c.State}}">{{$c.State}}{{if $c.Maintenance}} <span class="muted">(in maintenance: {{$c.Maintenance}})</span>{{end}}</td>
 <td rowspan="{{len $c.Regions}}"><code>{{$c.Target}}</code></td>{{end}}
 <td>{{$r.Region}}</td>
 {{if $r.Seen}}<td>{{at $r.Started}}</td><td>{{ms $r.Duration}}</td>

@@ -166,6 +166,12 @@ func (s *Server) agentResults(w http.ResponseWriter, r *http.Request, cs *checkS
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("batch of %d results: the results queue holds %d", len(keep), q))
 		return
 	}
+	// While commits fail, queueing the batch would only fill the queue
+	// with copies of it at every retry: refuse it whole.
+	if err := s.store.Healthy(); err != nil {
+		writeError(w, http.StatusServiceUnavailable, fmt.Errorf("store results: %w", err))
+		return
+	}
 	err = s.store.TryWrite(keep...)
 	if err == nil {
 		err = s.store.Flush(r.Context())

@@ -210,3 +210,27 @@ func TestQuorumAcrossRegions(t *testing.T) {
 		t.Fatalf("per-region uptime %v", up)
 	}
 }
+
+// TestIngestLargerThanQueue: a batch larger than the whole results queue
+// could never fit, so it is refused with 413 (which makes an agent split
+// it), not 503 forever; one that fits is stored.
+func TestIngestLargerThanQueue(t *testing.T) {
+	ok, _ := targets(t)
+	e := startWith(t, fmt.Sprintf("storage: {path: results.db, queue_size: 100}\nregions: [{name: eu-west, token: %q}]\n", euToken),
+		fmt.Sprintf("  - {name: remote, regions: [eu-west], http: {url: %q}}\n", ok))
+	recs := make([]results.Record, 101)
+	for i := range recs {
+		recs[i] = agentRecord("remote", "eu-west", time.Now().Add(-time.Duration(i)*time.Second))
+	}
+	resp, body := agentRequest(t, http.MethodPost, e.base+"/api/v1/agent/results", euToken, batch(t, recs...), nil)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), "queue holds 100") {
+		t.Fatalf("101 results into a queue of 100: %d %s", resp.StatusCode, body)
+	}
+	resp, body = agentRequest(t, http.MethodPost, e.base+"/api/v1/agent/results", euToken, batch(t, recs[:100]...), nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("100 results: %d %s", resp.StatusCode, body)
+	}
+	if n := stored(t, e, "remote"); n != 100 {
+		t.Fatalf("%d stored, want 100", n)
+	}
+}

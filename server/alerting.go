@@ -164,9 +164,7 @@ func (s *Server) observation(cfg *config.Config, chk config.Check, now time.Time
 	} else {
 		o.Target = chk.Target()
 	}
-	if base := cfg.Server.ExternalURL; base != "" {
-		o.URL = base + "/api/v1/checks/" + url.PathEscape(chk.Name)
-	}
+	o.URL = checkLink(cfg.Server, chk.Name)
 	if st, ok := s.slos.get(chk.Name); ok {
 		for _, b := range results.BurnAlerts(st, results.BurnWindows(st.Spec.Window), 1) {
 			o.Burns = append(o.Burns, alerts.Burn{
@@ -228,4 +226,19 @@ func EvaluateSLO(ctx context.Context, r results.SLOReader, maint []alerts.Mainte
 		}
 	}
 	return results.EvaluateSLO(ctx, r, chk.Name, *chk.SLO, exclude, now)
+}
+
+// checkLink is where a notification links a check: its JSON API page on
+// the public URL when the public listener serves the API, else on the
+// admin URL; none when neither is known (a link that answers 404 is worse
+// than none).
+func checkLink(srv config.Server, check string) string {
+	base := srv.AdminURL
+	if srv.PublicAPI {
+		base = srv.ExternalURL
+	}
+	if base == "" {
+		return ""
+	}
+	return base + "/api/v1/checks/" + url.PathEscape(check)
 }

@@ -16,8 +16,9 @@ import (
 )
 
 // TestChromiumKilledMidRun: Chromium killed while a browser check runs
-// fails that run alone; an HTTP check beside it keeps succeeding on time,
-// and the browser check runs again on a new Chromium.
+// makes that run alone a prober error (counted, no result stored); an
+// HTTP check beside it keeps succeeding on time, and the browser check
+// runs again on a new Chromium.
 func TestChromiumKilledMidRun(t *testing.T) {
 	arrived := make(chan struct{}, 16)
 	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -39,6 +40,7 @@ func TestChromiumKilledMidRun(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the browser check never reached the page")
 	}
+	errorsBefore := metric(t, e.getBody, "vantage_scheduler_errors_total")
 	killed := time.Now()
 	pids := ourChromiums(t)
 	if len(pids) == 0 {
@@ -57,6 +59,11 @@ func TestChromiumKilledMidRun(t *testing.T) {
 	case <-arrived:
 	case <-time.After(30 * time.Second):
 		t.Fatal("the browser check did not run again after Chromium was killed")
+	}
+	// The run in progress is not recorded: a prober error, counted, not
+	// a verdict on the page.
+	if after := metric(t, e.getBody, "vantage_scheduler_errors_total"); after != errorsBefore+1 {
+		t.Errorf("vantage_scheduler_errors_total %v → %v, want one more: the killed run", errorsBefore, after)
 	}
 	for _, pid := range ourChromiums(t) {
 		if slices.Contains(pids, pid) {

@@ -12,8 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -90,10 +88,12 @@ func serveDiskFull(t *testing.T) {
 	ok, _ := targets(t)
 	const checks = 50
 	var b strings.Builder
-	fmt.Fprintf(&b, "server: {admin_listen: \"off\"}\nstorage: {path: %q, queue_size: 500}\ndefaults: {interval: 1s, timeout: 500ms}\nchecks:\n", filepath.Join(disk, "results.db"))
+	fmt.Fprintf(&b, "server: {admin_listen: \"off\"}\nstorage: {path: %q, queue_size: 500}\nregions: [{name: eu-west, token: %q}]\n"+
+		"defaults: {interval: 1s, timeout: 500ms}\nchecks:\n", filepath.Join(disk, "results.db"), euToken)
 	for i := range checks {
 		fmt.Fprintf(&b, "  - {name: c%d, http: {url: %q}}\n", i, ok)
 	}
+	fmt.Fprintf(&b, "  - {name: remote, regions: [eu-west], http: {url: %q}}\n", ok)
 	cfgPath := filepath.Join(dir, "vantage.yaml")
 	if err := os.WriteFile(cfgPath, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
@@ -163,6 +163,13 @@ func serveDiskFull(t *testing.T) {
 	if !strings.Contains(body, "full") {
 		t.Errorf("/readyz while the disk is full: %s", body)
 	}
+	// An agent's batch is refused at once, not queued: it stays in the
+	// agent's spool.
+	began := time.Now()
+	resp, ingest := agentRequest(t, http.MethodPost, base+"/api/v1/agent/results", euToken, batch(t, agentRecord("remote", "eu-west", time.Now())), nil)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(ingest), "full") || time.Since(began) > 2*time.Second {
+		t.Errorf("agent ingest while the disk is full: %d %s after %s", resp.StatusCode, ingest, time.Since(began))
+	}
 	// Probing goes on: the queue fills (500 results, 10 s at 50 a second)
 	// and the rest are dropped and counted.
 	runs := srv.Runs()
@@ -208,22 +215,4 @@ func serveDiskFull(t *testing.T) {
 		t.Fatalf("stored %d + dropped %d = %d, produced %d", stored, dropped, stored+dropped, produced)
 	}
 	t.Logf("produced %d = stored %d + dropped %d", produced, stored, dropped)
-}
-
-// metric reads an unlabelled sample from /metrics; -1 when it is missing.
-func metric(t *testing.T, get func(string) (int, string), name string) float64 {
-	t.Helper()
-	code, body := get("/metrics")
-	if code != 200 {
-		return -1
-	}
-	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindStringSubmatch(body)
-	if m == nil {
-		return -1
-	}
-	v, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return v
 }

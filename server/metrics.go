@@ -255,6 +255,7 @@ var (
 	descSpool        = prometheus.NewDesc("vantage_agent_spool_depth", "Results the region's agent holds in its spool.", []string{"region"}, nil)
 	descSched        = prometheus.NewDesc("vantage_scheduler_lag_max_seconds", "Largest delay between a planned and an actual probe start.", nil, nil)
 	descOverruns     = prometheus.NewDesc("vantage_scheduler_overruns_total", "Probe runs skipped because the previous one still ran or no slot was free.", nil, nil)
+	descSchedErrors  = prometheus.NewDesc("vantage_scheduler_errors_total", "Probe runs that could not run (the prober failed, as when Chromium crashed) or whose result could not be recorded; no result is stored for them.", nil, nil)
 	descRateLimited  = prometheus.NewDesc("vantage_http_requests_limited_total", "Requests to the public listener refused with 429 by server.rate_limit.", nil, nil)
 	descTraced       = prometheus.NewDesc("vantage_trace_records_total", "Results queued for span export, by exporter (otlp, zipkin).", []string{"exporter"}, nil)
 	descTraceDrop    = prometheus.NewDesc("vantage_trace_records_dropped_total", "Results not exported because the exporter's queue was full.", []string{"exporter"}, nil)
@@ -269,7 +270,7 @@ var (
 type serverCollector struct{ s *Server }
 
 func (c *serverCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descLastSeen, descSpool, descSched, descOverruns, descRateLimited, descTraced, descTraceDrop, descTraceFail,
+	for _, d := range []*prometheus.Desc{descLastSeen, descSpool, descSched, descOverruns, descSchedErrors, descRateLimited, descTraced, descTraceDrop, descTraceFail,
 		descSLOObjective, descSLOSLI, descSLOBudget, descSLOBurn} {
 		ch <- d
 	}
@@ -285,6 +286,7 @@ func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
 	sst := c.s.sched.Stats()
 	ch <- prometheus.MustNewConstMetric(descSched, prometheus.GaugeValue, sst.MaxLag.Seconds())
 	ch <- prometheus.MustNewConstMetric(descOverruns, prometheus.CounterValue, float64(sst.Overruns))
+	ch <- prometheus.MustNewConstMetric(descSchedErrors, prometheus.CounterValue, float64(sst.Errors))
 	ch <- prometheus.MustNewConstMetric(descRateLimited, prometheus.CounterValue, float64(c.s.limits.limited.Load()))
 	for check, st := range c.s.slos.all() {
 		ch <- prometheus.MustNewConstMetric(descSLOObjective, prometheus.GaugeValue, st.Spec.Objective.Fraction(), check)

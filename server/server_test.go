@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -52,7 +54,10 @@ func writeConfigWith(t testing.TB, path, top, checks string) {
 			top = "server: {" + strings.Join(server, ", ") + "}\n" + top
 		}
 	}
-	src := top + "storage: {path: results.db}\ndefaults: {interval: 1s, timeout: 500ms}\nchecks:\n" + checks
+	if !strings.Contains(top, "storage:") {
+		top += "storage: {path: results.db}\n"
+	}
+	src := top + "defaults: {interval: 1s, timeout: 500ms}\nchecks:\n" + checks
 	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -131,6 +136,17 @@ type checkOut struct {
 	} `json:"last_result"`
 	Uptime  map[string]*float64
 	Latency *struct{ P50, P95, P99 float64 } `json:"latency_seconds"`
+}
+
+// getBody is a GET of the public listener, for metric.
+func (e *env) getBody(path string) (int, string) {
+	resp, err := http.Get(e.base + path)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -283,4 +299,22 @@ func TestReloadAndDurableShutdown(t *testing.T) {
 	if stored == 0 || int64(stored) != e.srv.Runs() {
 		t.Fatalf("stored %d results, scheduler produced %d", stored, e.srv.Runs())
 	}
+}
+
+// metric reads an unlabelled sample from /metrics; -1 when it is missing.
+func metric(t *testing.T, get func(string) (int, string), name string) float64 {
+	t.Helper()
+	code, body := get("/metrics")
+	if code != 200 {
+		return -1
+	}
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindStringSubmatch(body)
+	if m == nil {
+		return -1
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return v
 }

@@ -104,7 +104,7 @@ func TestAdminView(t *testing.T) {
 	}
 	// A check in maintenance: its real state, and the maintenance the
 	// status page shows instead.
-	if strings.Count(page, "(maintenance: db-upgrade;") != 1 {
+	if strings.Count(page, "(in maintenance: db-upgrade)") != 1 {
 		t.Errorf("admin view does not mark the one check in maintenance:\n%.3000s", page)
 	}
 }

@@ -67,6 +67,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 	override(cfg)
+	if a := cfg.Server.AdminListen; a != "" && config.SameListener(a, cfg.Server.Listen) {
+		fmt.Fprintf(stderr, "vantage serve: --listen %s clashes with server.admin_listen %s: set admin_listen to another address, or off\n", cfg.Server.Listen, a)
+		return exitUsage
+	}
 	load := func(path string) (*config.Config, error) {
 		c, err := config.Load(path)
 		if err == nil {

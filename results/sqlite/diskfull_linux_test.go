@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -55,7 +59,9 @@ func diskFull(t *testing.T) {
 	}
 	defer syscall.Unmount(dir, syscall.MNT_DETACH)
 	const queueSize = 20_000
-	s, err := Open(t.Context(), Options{Path: filepath.Join(dir, "vantage.db"), QueueSize: queueSize, BatchSize: 500, FlushInterval: 20 * time.Millisecond})
+	logs := &lockedBuffer{}
+	s, err := Open(t.Context(), Options{Path: filepath.Join(dir, "vantage.db"), QueueSize: queueSize, BatchSize: 500, FlushInterval: 20 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,6 +155,37 @@ func diskFull(t *testing.T) {
 	if st := s.Stats(); st.RecordsWritten != int64(written) {
 		t.Errorf("written %d of %d: %+v", st.RecordsWritten, written, st)
 	}
+	// The error logs tell of every dropped record by Close, however
+	// they were spaced.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	logged := 0
+	for _, m := range regexp.MustCompile(`msg="results dropped: [^"]*" dropped=(\d+)`).FindAllStringSubmatch(logs.String(), -1) {
+		n, _ := strconv.Atoi(m[1])
+		logged += n
+	}
+	if logged != dropped {
+		t.Errorf("the logs tell of %d dropped records, %d were dropped:\n%s", logged, dropped, logs.String())
+	}
+}
+
+// lockedBuffer is a log sink shared by the store's goroutines and the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // TestReadOnlyFileSystem runs readOnly in a namespace child.
@@ -195,6 +232,10 @@ func readOnly(t *testing.T) {
 	t.Logf("refused: %v", err)
 	if after, err := os.ReadFile(path); err != nil || !bytes.Equal(before, after) {
 		t.Fatalf("the file changed (%v)", err)
+	}
+	// A new database there: the same.
+	if _, err := Open(t.Context(), Options{Path: filepath.Join(dir, "new.db")}); err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Errorf("a new database on a read-only file system: %v", err)
 	}
 	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_REMOUNT, ""); err != nil {
 		t.Fatalf("remount read-write: %v", err)

@@ -254,6 +254,7 @@ func (s *Store) Close() error {
 		s.pruneMu.Lock() // waits for a caller's Prune, which life's end cancels
 		s.q.close()
 		<-s.writerDone
+		s.logDropsSince(true)
 		s.stmtMu.Lock()
 		for _, st := range s.stmts {
 			st.Close()
@@ -313,10 +314,10 @@ func (s *Store) closed() bool { return s.life.Err() != nil }
 // writableHint says why path cannot be written, when it cannot: a
 // read-only file system or missing permissions leave SQLite saying only
 // "unable to open database file" or "attempt to write a readonly
-// database". It writes nothing: the file is opened for writing without
+// database". It changes nothing: the file is opened for writing without
 // truncating it and closed, and the directory (where SQLite keeps the
-// -wal and -shm files) is probed with a temporary file only when the file
-// is fine.
+// -wal and -shm files, and creates a new database) is probed with a
+// temporary file only when the file is fine or missing.
 func writableHint(path string) string {
 	why := func(err error) string {
 		switch {
@@ -328,10 +329,13 @@ func writableHint(path string) string {
 		return ""
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
+	switch {
+	case errors.Is(err, os.ErrNotExist): // a new database: the directory decides
+	case err != nil:
 		return why(err)
+	default:
+		f.Close()
 	}
-	f.Close()
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".vantage-write-check-*")
 	if err != nil {
 		return why(err)

@@ -99,6 +99,20 @@ func (s *Store) logDrops() {
 	s.dropLog.at, s.dropLog.total = now, total
 }
 
+// logDropsSince logs the drops not logged yet: logDrops, spacing its
+// logs, does not tell of the last ones. The writer calls it after each
+// commit (it logs then at most every dropLogEvery), Close with force.
+func (s *Store) logDropsSince(force bool) {
+	total := s.stats.dropped.Load()
+	s.dropLog.Lock()
+	defer s.dropLog.Unlock()
+	if total == s.dropLog.total || (!force && time.Since(s.dropLog.at) < dropLogEvery) {
+		return
+	}
+	s.log.Error("results dropped: the queue was full", "dropped", total-s.dropLog.total, "dropped_total", total)
+	s.dropLog.at, s.dropLog.total = time.Now(), total
+}
+
 // validRecord checks what the store relies on.
 func validRecord(r *results.Record) error {
 	switch {
@@ -167,6 +181,7 @@ func (s *Store) commitBatch(batch []entry) {
 				s.metrics.batchSeconds.Observe(took.Seconds())
 			}
 			s.q.finish(len(batch), false, nil)
+			s.logDropsSince(false)
 			return
 		}
 		s.stats.batchErrors.Add(1)
