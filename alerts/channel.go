@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/vantageprobe/vantage/probes"
 )
 
 // This file holds what the channel packages under alerts/ share: checks
@@ -93,6 +95,9 @@ func ValidateKey(field, key string) error {
 func SendTimeout(d time.Duration) time.Duration {
 	return cmp.Or(d, DefaultSendTimeout)
 }
+
+// ReadPEMFile reads a channel's ca_file with the probes' size limit.
+func ReadPEMFile(path string) ([]byte, error) { return probes.ReadPEMFile(path) }
 
 // DefaultTrue reads an optional flag that is on unless set to false, such
 // as every channel's send_resolved.

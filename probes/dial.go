@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -208,17 +209,47 @@ func (o TLSOptions) config(host string) (*tls.Config, error) {
 		c.RootCAs = pool
 	}
 	if o.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
+		certPEM, err := ReadPEMFile(o.CertFile)
 		if err != nil {
 			return nil, fmt.Errorf("load client certificate: %w", err)
+		}
+		keyPEM, err := ReadPEMFile(o.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("load client certificate: %w", err)
+		}
+		cert, err := tls.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			return nil, fmt.Errorf("load client certificate %s: %w", o.CertFile, err)
 		}
 		c.Certificates = []tls.Certificate{cert}
 	}
 	return c, nil
 }
 
+// MaxPEMFileBytes bounds a certificate or key file: a CA bundle of a few
+// hundred certificates is well under a megabyte.
+const MaxPEMFileBytes = 8 << 20
+
+// ReadPEMFile reads a certificate or key file of at most MaxPEMFileBytes,
+// so that a mistake (a log file, /dev/zero) is an error, not a hang.
+func ReadPEMFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxPEMFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(b) > MaxPEMFileBytes {
+		return nil, fmt.Errorf("%s: more than %d bytes: not a certificate or key file", path, MaxPEMFileBytes)
+	}
+	return b, nil
+}
+
 func loadCAFile(path string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(path)
+	pem, err := ReadPEMFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read ca_file: %w", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -190,7 +189,7 @@ func httpClient(timeout time.Duration, t TLSConfig) (*http.Client, error) {
 		InsecureSkipVerify: t.InsecureSkipVerify, //nolint:gosec // the operator asked for it
 	}
 	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
+		pem, err := probes.ReadPEMFile(t.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("read ca_file: %w", err)
 		}

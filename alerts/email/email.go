@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"net"
 	"net/mail"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -203,7 +202,7 @@ func New(c Config, o Options) (*Notifier, error) {
 		log:          alerts.Logger(o.Logger),
 	}
 	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
+		pem, err := alerts.ReadPEMFile(c.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("ca_file: %w", err)
 		}
