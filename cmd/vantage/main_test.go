@@ -202,7 +202,9 @@ func TestValidate(t *testing.T) {
 	write(good, "checks:\n  - name: a\n    tcp: {address: \"127.0.0.1:1\"}\n  - name: b\n    http: {url: \"http://127.0.0.1/\"}\n")
 	write(bad, "checks:\n  - name: a\n    tcp: {adress: \"x:1\"}\n  - name: a\n    http: {url: \"http://x/\", expect: {status: [999]}}\n")
 	code, out, _ := vantage(t, "validate", "-c", good)
-	if code != 0 || !strings.Contains(out, "ok: 2 checks (http 1, tcp 1, dns 0, tls 0)") {
+	if code != 0 || !strings.Contains(out, "ok: 2 checks (http 1, tcp 1, dns 0, tls 0)") ||
+		!strings.Contains(out, "public listener 127.0.0.1:8080: health, /metrics\n") ||
+		!strings.Contains(out, "admin listener  127.0.0.1:8081: JSON API, overview") {
 		t.Fatalf("valid: exit %d %q", code, out)
 	}
 	code, _, errOut := vantage(t, "validate", "-c", bad)
