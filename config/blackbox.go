@@ -36,7 +36,7 @@ const blackboxMaxBody = 1 << 40
 
 // LoadBlackbox reads a blackbox_exporter modules file.
 func LoadBlackbox(path string) (*BlackboxModules, error) {
-	data, err := readFileLimit(path, maxDocumentBytes)
+	data, err := probes.ReadFileLimit(path, maxDocumentBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read blackbox modules: %w", err)
 	}

@@ -287,8 +287,8 @@ func (e *Error) Error() string {
 func Load(path string) (*Config, error) {
 	// Never more than the limit in memory, whatever the file (a 50 MB
 	// mistake, /dev/zero): one byte over says it is too long.
-	src, err := readFileLimit(path, maxDocumentBytes)
-	if tooLarge := (*fileTooLarge)(nil); errors.As(err, &tooLarge) {
+	src, err := probes.ReadFileLimit(path, maxDocumentBytes)
+	if tooLarge := (*probes.FileTooLargeError)(nil); errors.As(err, &tooLarge) {
 		return nil, &Error{File: path, Problems: []Problem{{
 			Msg: fmt.Sprintf("%s (%d MiB)", tooLarge, maxDocumentBytes>>20)}}}
 	}

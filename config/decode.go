@@ -16,6 +16,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vantageprobe/vantage/probes"
 )
 
 const (
@@ -148,7 +150,7 @@ func decode(src []byte, out any, opts DecodeOptions) (_ Positions, _ []Problem, 
 		return pos, []Problem{{Msg: fmt.Sprintf("the document is %d bytes, more than the limit of %d", len(src), maxDocumentBytes)}}, true
 	}
 	if opts.ReadFile == nil {
-		opts.ReadFile = func(name string) ([]byte, error) { return readFileLimit(name, maxSecretFileBytes) }
+		opts.ReadFile = func(name string) ([]byte, error) { return probes.ReadFileLimit(name, maxSecretFileBytes) }
 	}
 	d := &decoder{
 		opts:    opts,

@@ -85,7 +85,7 @@ func writeFile(h hash.Hash, path string) {
 	if path == "" {
 		return
 	}
-	b, err := readFileLimit(path, maxRefFileBytes)
+	b, err := probes.ReadPEMFile(path)
 	if err != nil {
 		fmt.Fprintf(h, "e%s", err)
 		return

@@ -6,10 +6,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
-	"os"
 	"strings"
 	"time"
 )
@@ -230,23 +228,8 @@ func (o TLSOptions) config(host string) (*tls.Config, error) {
 // hundred certificates is well under a megabyte.
 const MaxPEMFileBytes = 8 << 20
 
-// ReadPEMFile reads a certificate or key file of at most MaxPEMFileBytes,
-// so that a mistake (a log file, /dev/zero) is an error, not a hang.
-func ReadPEMFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxPEMFileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(b) > MaxPEMFileBytes {
-		return nil, fmt.Errorf("%s: more than %d bytes: not a certificate or key file", path, MaxPEMFileBytes)
-	}
-	return b, nil
-}
+// ReadPEMFile reads a certificate or key file of at most MaxPEMFileBytes.
+func ReadPEMFile(path string) ([]byte, error) { return ReadFileLimit(path, MaxPEMFileBytes) }
 
 func loadCAFile(path string) (*x509.CertPool, error) {
 	pem, err := ReadPEMFile(path)
