@@ -168,11 +168,10 @@ func (s *Server) agentResults(w http.ResponseWriter, r *http.Request, cs *checkS
 	}
 	// While commits fail, queueing the batch would only fill the queue
 	// with copies of it at every retry: refuse it whole.
-	if err := s.store.Healthy(); err != nil {
-		writeError(w, http.StatusServiceUnavailable, fmt.Errorf("store results: %w", err))
-		return
+	err = s.store.Healthy()
+	if err == nil {
+		err = s.store.TryWrite(keep...)
 	}
-	err = s.store.TryWrite(keep...)
 	if err == nil {
 		err = s.store.Flush(r.Context())
 	}

@@ -254,7 +254,7 @@ func (s *Store) Close() error {
 		s.pruneMu.Lock() // waits for a caller's Prune, which life's end cancels
 		s.q.close()
 		<-s.writerDone
-		s.logDropsSince(true)
+		s.logDrops(true)
 		s.stmtMu.Lock()
 		for _, st := range s.stmts {
 			st.Close()

@@ -77,39 +77,26 @@ func (s *Store) WriteOrDrop(recs ...results.Record) (dropped int, err error) {
 		return 0, err
 	}
 	s.stats.dropped.Add(int64(len(recs)))
-	s.logDrops()
+	s.logDrops(false)
 	return len(recs), nil
 }
 
 // dropLogEvery spaces the error logs of dropped results.
 const dropLogEvery = 10 * time.Second
 
-// logDrops logs an error for dropped results: at the first drop, then at
-// most every dropLogEvery with the count since the last log.
-func (s *Store) logDrops() {
+// logDrops logs an error for the results dropped since its last log: at
+// the first drop, then at most every dropLogEvery. WriteOrDrop calls it
+// as it drops, the writer after each commit (so the last drops are told
+// once the queue takes records again), and Close with force.
+func (s *Store) logDrops(force bool) {
+	total := s.stats.dropped.Load()
 	s.dropLog.Lock()
 	defer s.dropLog.Unlock()
-	now := time.Now()
-	if !s.dropLog.at.IsZero() && now.Sub(s.dropLog.at) < dropLogEvery {
+	if total == s.dropLog.total || (!force && !s.dropLog.at.IsZero() && time.Since(s.dropLog.at) < dropLogEvery) {
 		return
 	}
-	total := s.stats.dropped.Load()
 	s.log.Error("results dropped: the queue is full", "dropped", total-s.dropLog.total, "dropped_total", total,
 		"queue_size", s.opts.QueueSize, "last_commit_error", s.q.health())
-	s.dropLog.at, s.dropLog.total = now, total
-}
-
-// logDropsSince logs the drops not logged yet: logDrops, spacing its
-// logs, does not tell of the last ones. The writer calls it after each
-// commit (it logs then at most every dropLogEvery), Close with force.
-func (s *Store) logDropsSince(force bool) {
-	total := s.stats.dropped.Load()
-	s.dropLog.Lock()
-	defer s.dropLog.Unlock()
-	if total == s.dropLog.total || (!force && time.Since(s.dropLog.at) < dropLogEvery) {
-		return
-	}
-	s.log.Error("results dropped: the queue was full", "dropped", total-s.dropLog.total, "dropped_total", total)
 	s.dropLog.at, s.dropLog.total = time.Now(), total
 }
 
@@ -181,7 +168,7 @@ func (s *Store) commitBatch(batch []entry) {
 				s.metrics.batchSeconds.Observe(took.Seconds())
 			}
 			s.q.finish(len(batch), false, nil)
-			s.logDropsSince(false)
+			s.logDrops(false)
 			return
 		}
 		s.stats.batchErrors.Add(1)
