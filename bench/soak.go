@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vantageprobe/vantage/probes/probestest"
 )
 
 // A soak (Options.Soak) is a bench that also looks for slow trouble: some
@@ -61,30 +63,8 @@ func startSoakFarm() (*soakFarm, error) {
 	mux.HandleFunc("POST /hooks", s.hook)
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	s.wg.Go(func() { _ = s.srv.Serve(web) })
-	s.wg.Go(func() { resetAfterHello(rst) })
+	s.wg.Go(func() { probestest.ResetAfterHello(rst, nil) })
 	return s, nil
-}
-
-// resetAfterHello reads what each client sends first and answers with a
-// TCP reset.
-func resetAfterHello(ln net.Listener) {
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		wg.Go(func() {
-			defer c.Close()
-			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-			if n, _ := c.Read(make([]byte, 512)); n > 0 {
-				if tc, ok := c.(*net.TCPConn); ok {
-					_ = tc.SetLinger(0)
-				}
-			}
-		})
-	}
 }
 
 // hookPayload is what the receiver reads of a webhook notification

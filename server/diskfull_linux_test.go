@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,63 +9,27 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vantageprobe/vantage/config"
+	"github.com/vantageprobe/vantage/probes/probestest"
 	"github.com/vantageprobe/vantage/results"
 	"github.com/vantageprobe/vantage/results/sqlite"
 	"github.com/vantageprobe/vantage/server"
 )
 
-// TestServeDiskFull runs serveDiskFull in a child of this test binary with
-// a user and mount namespace of its own (unshare -rm), where it mounts a
-// small tmpfs for the database, as root or not.
+// TestServeDiskFull runs serveDiskFull in a namespace child
+// (probestest.InNamespace), where it mounts a small tmpfs for the
+// database, as root or not.
 func TestServeDiskFull(t *testing.T) {
-	if os.Getenv("VANTAGE_DISKFULL_CHILD") == "1" {
-		serveDiskFull(t)
-		return
-	}
 	if testing.Short() {
 		t.Skip("namespace test")
 	}
-	unshare, err := exec.LookPath("unshare")
-	if err != nil {
-		t.Skip("unshare (util-linux) is missing")
-	}
-	if out, err := exec.Command(unshare, "-rm", "true").CombinedOutput(); err != nil {
-		t.Skipf("no user and mount namespaces here (%v: %s)", err, out)
-	}
-	cmd := exec.CommandContext(t.Context(), unshare, "-rm", os.Args[0], "-test.run=^TestServeDiskFull$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), "VANTAGE_DISKFULL_CHILD=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS: TestServeDiskFull") {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
-	t.Logf("child:\n%s", out)
-}
-
-// syncBuffer is a log sink the server and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	probestest.InNamespace(t, "TestServeDiskFull", serveDiskFull)
 }
 
 // serveDiskFull: another file fills the database's disk under a running
@@ -107,7 +70,7 @@ func serveDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	logs := &syncBuffer{}
+	logs := &probestest.SyncBuffer{}
 	srv, err := server.New(t.Context(), server.Options{Config: cfg, ConfigPath: cfgPath, Listener: ln,
 		Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {

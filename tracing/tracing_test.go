@@ -12,11 +12,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vantageprobe/vantage/probes"
+	"github.com/vantageprobe/vantage/probes/probestest"
 	"github.com/vantageprobe/vantage/results"
 )
 
@@ -416,24 +416,6 @@ func TestExportWithoutTraceID(t *testing.T) {
 	}
 }
 
-// lockedBuffer collects log output written from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestExportDeadEndpoint: a collector that hangs or refuses never holds up
 // Export; what does not fit the queue is dropped and counted, Shutdown
 // respects its deadline, and failures are logged without secrets.
@@ -477,7 +459,7 @@ func TestExportDeadEndpoint(t *testing.T) {
 				Zipkin: &ZipkinConfig{Endpoint: base + "/api/v2/spans?api_key=" + secret, Timeout: time.Second,
 					Headers: map[string]probes.Secret{"X-Api-Key": secret}},
 			}
-			var logs lockedBuffer
+			var logs probestest.SyncBuffer
 			log := slog.New(slog.NewTextHandler(&logs, nil))
 			e, err := newExporter(t.Context(), cfg, log, options{queue: 4, spanQueue: 8, batchTimeout: 10 * time.Millisecond})
 			if err != nil {

@@ -2,15 +2,15 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/vantageprobe/vantage/probes/probestest"
 )
 
 // TestDemo runs `vantage demo` in-process and checks that every demo
@@ -19,7 +19,7 @@ func TestDemo(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
-	var stderr syncBuffer
+	var stderr probestest.SyncBuffer
 	go func() {
 		done <- run(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--log-level", "error"}, pw, &stderr)
 		pw.Close()
@@ -117,24 +117,6 @@ func TestDemo(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Fatalf("demo exited %d after Ctrl-C", code)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // eventuallyRegions waits until the api check has a result from each of

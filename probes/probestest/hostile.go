@@ -192,24 +192,37 @@ func ResetMidHandshake(t testing.TB) (addr string, resets func() int64) {
 		t.Fatal(err)
 	}
 	var n atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ResetAfterHello(ln, &n)
+	}()
+	t.Cleanup(func() { _ = ln.Close(); <-done })
+	return ln.Addr().String(), n.Load
+}
+
+// ResetAfterHello serves ln until it is closed (and its connections are
+// done): it reads what each client sends first and answers with a TCP
+// reset, counting the resets in n (nil: not counted).
+func ResetAfterHello(ln net.Listener, n *atomic.Int64) {
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-				buf := make([]byte, 512)
-				if k, _ := c.Read(buf); k > 0 {
-					_ = c.(*net.TCPConn).SetLinger(0)
+	defer wg.Wait()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		wg.Go(func() {
+			defer c.Close()
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if k, _ := c.Read(make([]byte, 512)); k > 0 {
+				if tc, ok := c.(*net.TCPConn); ok {
+					_ = tc.SetLinger(0)
+				}
+				if n != nil {
 					n.Add(1)
 				}
-				_ = c.Close()
-			})
-		}
-	})
-	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
-	return ln.Addr().String(), n.Load
+			}
+		})
+	}
 }

@@ -6,46 +6,20 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/vantageprobe/vantage/probes/probestest"
 	"github.com/vantageprobe/vantage/results"
 )
 
-// TestDiskFull runs diskFull in a namespace child (see inNamespace).
-func TestDiskFull(t *testing.T) { inNamespace(t, "TestDiskFull", diskFull) }
-
-// inNamespace runs body in a child of this test binary that has a user
-// and mount namespace of its own (unshare -rm), where it can mount a
-// tmpfs, fill it and remount it, as root or not. test is the name of the
-// calling test, which the child runs.
-func inNamespace(t *testing.T, test string, body func(*testing.T)) {
-	if os.Getenv("VANTAGE_NAMESPACE_CHILD") == test {
-		body(t)
-		return
-	}
-	unshare, err := exec.LookPath("unshare")
-	if err != nil {
-		t.Skip("unshare (util-linux) is missing")
-	}
-	if out, err := exec.Command(unshare, "-rm", "true").CombinedOutput(); err != nil {
-		t.Skipf("no user and mount namespaces here (%v: %s)", err, out)
-	}
-	cmd := exec.CommandContext(t.Context(), unshare, "-rm", os.Args[0], "-test.run=^"+test+"$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), "VANTAGE_NAMESPACE_CHILD="+test)
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS: "+test) {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
-	t.Logf("child:\n%s", out)
-}
+// TestDiskFull runs diskFull in a namespace child (probestest.InNamespace).
+func TestDiskFull(t *testing.T) { probestest.InNamespace(t, "TestDiskFull", diskFull) }
 
 // diskFull: when the disk is full, commits fail and are retried, writes
 // keep queueing up to the queue's bound and WriteOrDrop then drops and
@@ -59,7 +33,7 @@ func diskFull(t *testing.T) {
 	}
 	defer syscall.Unmount(dir, syscall.MNT_DETACH)
 	const queueSize = 20_000
-	logs := &lockedBuffer{}
+	logs := &probestest.SyncBuffer{}
 	s, err := Open(t.Context(), Options{Path: filepath.Join(dir, "vantage.db"), QueueSize: queueSize, BatchSize: 500, FlushInterval: 20 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
@@ -170,26 +144,10 @@ func diskFull(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log sink shared by the store's goroutines and the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestReadOnlyFileSystem runs readOnly in a namespace child.
-func TestReadOnlyFileSystem(t *testing.T) { inNamespace(t, "TestReadOnlyFileSystem", readOnly) }
+func TestReadOnlyFileSystem(t *testing.T) {
+	probestest.InNamespace(t, "TestReadOnlyFileSystem", readOnly)
+}
 
 // readOnly: a database on a file system mounted read-only (as after an
 // I/O error with errors=remount-ro) is refused at open with a message
