@@ -70,6 +70,9 @@ func TestDenseRowsMerge(t *testing.T) {
 		if err := s.Flush(t.Context()); err != nil {
 			t.Fatal(err)
 		}
+		if err := s.flushPending(t.Context()); err != nil { // into the tables this test edits
+			t.Fatal(err)
+		}
 	}
 	first := rec(1, "web", "eu", t0)
 	write(first)

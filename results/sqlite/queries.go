@@ -105,8 +105,16 @@ func (s *Store) queryRecords(ctx context.Context, query string, args ...any) ([]
 const regionsQuery = `SELECT DISTINCT region FROM rollup_day WHERE check_name = ? ORDER BY region`
 
 // regions lists the regions that have results of check. Day rollups are
-// kept longest and exist for every stored record, so they are the index.
+// kept longest and exist for every stored record (in the table or in the
+// pending sums), so they are the index.
 func (s *Store) regions(ctx context.Context, check string) ([]string, error) {
+	s.pending.mu.RLock()
+	defer s.pending.mu.RUnlock()
+	return s.regionsLocked(ctx, check)
+}
+
+// regionsLocked is regions for a caller that holds pending.mu shared.
+func (s *Store) regionsLocked(ctx context.Context, check string) ([]string, error) {
 	rows, err := s.rdb.QueryContext(ctx, regionsQuery, check)
 	if err != nil {
 		return nil, fmt.Errorf("list regions: %w", err)
@@ -120,7 +128,10 @@ func (s *Store) regions(ctx context.Context, check string) ([]string, error) {
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return s.pending.regionsLocked(check, out), nil
 }
 
 // Rollups returns the buckets of q.Check at resolution q.Res with
@@ -137,9 +148,13 @@ func (s *Store) Rollups(ctx context.Context, q results.RollupQuery) ([]results.R
 	if s.closed() {
 		return nil, fmt.Errorf("query rollups: %w", ErrClosed)
 	}
+	// Shared across the reads of the tables and of the pending sums: a
+	// flush commits under the exclusive lock, so each record counts once.
+	s.pending.mu.RLock()
+	defer s.pending.mu.RUnlock()
 	regions := []string{q.Region}
 	if q.Region == "" {
-		if regions, err = s.regions(ctx, q.Check); err != nil {
+		if regions, err = s.regionsLocked(ctx, q.Check); err != nil {
 			return nil, fmt.Errorf("query rollups: %w", err)
 		}
 	}
@@ -150,15 +165,21 @@ func (s *Store) Rollups(ctx context.Context, q results.RollupQuery) ([]results.R
 			return nil, fmt.Errorf("query rollups: %w", err)
 		}
 		if !q.Until.IsZero() && !q.Until.After(s.hoursSince) {
-			return out, nil
+			return s.pending.mergeLocked(out, q), nil
 		}
-		q.Since = s.hoursSince
+		tq := q
+		tq.Since = s.hoursSince
+		rest, err := s.queryRollups(ctx, table, tq, regions)
+		if err != nil {
+			return nil, fmt.Errorf("query rollups: %w", err)
+		}
+		return s.pending.mergeLocked(append(out, rest...), q), nil
 	}
-	rest, err := s.queryRollups(ctx, table, q, regions)
+	out, err = s.queryRollups(ctx, table, q, regions)
 	if err != nil {
 		return nil, fmt.Errorf("query rollups: %w", err)
 	}
-	return append(out, rest...), nil
+	return s.pending.mergeLocked(out, q), nil
 }
 
 // hoursFromMinutes sums the hour buckets of q before hoursSince from the

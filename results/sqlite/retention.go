@@ -31,7 +31,8 @@ type pair struct{ check, region string }
 // rollups older than RawRetention, hour rollups older than HourRetention
 // and day rollups older than RollupRetention (whole buckets only). It deletes in transactions of at
 // most 5000 rows on the write connection, so batches of new records
-// interleave with it. It returns the number of rows deleted.
+// interleave with it. It writes the pending rollup sums first. It returns
+// the number of rows deleted.
 func (s *Store) Prune(ctx context.Context) (deleted int64, err error) {
 	if s.closed() {
 		return 0, fmt.Errorf("prune results: %w", ErrClosed)
@@ -43,6 +44,11 @@ func (s *Store) Prune(ctx context.Context) (deleted int64, err error) {
 	stop := context.AfterFunc(s.life, cancel) // Close ends a pass early
 	defer stop()
 
+	// The pending rollup sums go to the tables first, so that a bucket
+	// past its retention is deleted now, not written back after.
+	if err := s.flushPending(ctx); err != nil {
+		return 0, fmt.Errorf("prune results: %w", err)
+	}
 	now := s.opts.Now()
 	rawCut := now.Add(-s.opts.RawRetention)
 	dayCut := results.Day.BucketStart(now.Add(-s.opts.RollupRetention))

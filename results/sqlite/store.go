@@ -1,9 +1,11 @@
-// Package sqlite is the embedded results store: raw records plus minute and
-// day rollups in one SQLite file (modernc.org/sqlite, pure Go).
+// Package sqlite is the embedded results store: raw records plus minute,
+// hour and day rollups in one SQLite file (modernc.org/sqlite, pure Go).
 //
 // One writer goroutine owns a single-connection pool and commits queued
-// records in batches, maintaining the rollups and the latest-record table
-// in the same transaction; queries use a separate read pool (WAL mode).
+// records in batches with the latest-record table; it sums their rollups
+// in memory and writes them every 10 s in a batch's transaction (see
+// pending.go), and queries add the sums not yet written. Queries use a
+// separate read pool (WAL mode).
 package sqlite
 
 import (
@@ -36,6 +38,10 @@ type Options struct {
 	QueueSize     int           // bounded write queue in records; default 16384
 	BatchSize     int           // max records per transaction; default 10000 (at most QueueSize)
 	FlushInterval time.Duration // max age of a queued record before it is committed; default 200ms
+	// RollupInterval is how long the rollup sums of committed records may
+	// stay in memory before they are written (queries add them meanwhile,
+	// and Open sums them again after a crash); default 10s.
+	RollupInterval time.Duration
 	// RawRetention bounds raw records, the latest-record table and minute
 	// rollups; default 30 days.
 	RawRetention time.Duration
@@ -59,6 +65,7 @@ const (
 	DefaultQueueSize       = 16384
 	DefaultBatchSize       = 10000
 	DefaultFlushInterval   = 200 * time.Millisecond
+	DefaultRollupInterval  = 10 * time.Second
 	DefaultRawRetention    = 30 * 24 * time.Hour
 	DefaultRollupRetention = 400 * 24 * time.Hour
 	DefaultHourRetention   = 90 * 24 * time.Hour
@@ -89,11 +96,12 @@ func (o Options) withDefaults() (Options, error) {
 	def(&o.MaxResults, DefaultMaxResults)
 	o.BatchSize = min(o.BatchSize, o.QueueSize)
 	defDur(&o.FlushInterval, DefaultFlushInterval)
+	defDur(&o.RollupInterval, DefaultRollupInterval)
 	defDur(&o.RawRetention, DefaultRawRetention)
 	defDur(&o.RollupRetention, max(DefaultRollupRetention, o.RawRetention))
 	defDur(&o.HourRetention, min(max(DefaultHourRetention, o.RawRetention), o.RollupRetention))
 	defDur(&o.PruneInterval, DefaultPruneInterval)
-	if o.FlushInterval < 0 || o.RawRetention < 0 || o.RollupRetention < 0 || o.HourRetention < 0 {
+	if o.FlushInterval < 0 || o.RollupInterval < 0 || o.RawRetention < 0 || o.RollupRetention < 0 || o.HourRetention < 0 {
 		return o, errors.New("flush interval and retentions must be positive")
 	}
 	if o.RollupRetention < o.RawRetention {
@@ -131,6 +139,7 @@ type Store struct {
 		at    time.Time // of the last log
 		total int64     // dropped as of the last log
 	}
+	pending    pendingRollups // sums of committed records not yet in the rollup tables
 	writerDone chan struct{}
 	prunerDone chan struct{}
 	closeOnce  sync.Once
@@ -164,6 +173,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err := rdb.QueryRowContext(ctx, `SELECT hours_since FROM rollup_hour_since`).Scan(&since); err != nil {
 		return nil, fmt.Errorf("open results store %s: read rollup_hour_since: %w", o.Path, errors.Join(err, wdb.Close(), rdb.Close()))
 	}
+	next, err := recoverRollups(ctx, wdb, o.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("open results store %s: %w", o.Path, errors.Join(err, wdb.Close(), rdb.Close()))
+	}
 	life, endLife := context.WithCancel(context.Background())
 	s := &Store{
 		opts: o, log: o.Logger, wdb: wdb, rdb: rdb,
@@ -171,6 +184,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		life: life, endLife: endLife,
 		writerDone: make(chan struct{}), prunerDone: make(chan struct{}),
 	}
+	s.pending.nextSeq, s.pending.every = next, o.RollupInterval
 	if since > 0 { // 0: a database with every hour rollup (created with them)
 		s.hoursSince = time.Unix(since, 0).UTC()
 	}

@@ -126,7 +126,8 @@ func (s *Store) Flush(ctx context.Context) error {
 }
 
 // runWriter is the writer goroutine: it commits batches from the queue
-// until the queue is closed and drained.
+// until the queue is closed and drained, and writes the pending rollup
+// sums when they are due and no batch comes, and at the end.
 func (s *Store) runWriter() {
 	defer close(s.writerDone)
 	timer := time.NewTimer(time.Hour)
@@ -134,11 +135,23 @@ func (s *Store) runWriter() {
 	for {
 		batch, wait, exit := s.q.next(time.Now())
 		if exit {
+			s.flushAtClose()
 			return
 		}
 		if batch != nil {
 			s.commitBatch(batch)
 			continue
+		}
+		if d, ok := s.pending.dueIn(time.Now()); ok {
+			if d <= 0 {
+				if err := s.flushPending(context.Background()); err != nil {
+					s.log.Warn("rollups not written, tried again later", "err", err)
+				}
+				continue
+			}
+			if wait <= 0 || d < wait {
+				wait = d
+			}
 		}
 		var fire <-chan time.Time
 		if wait > 0 {
@@ -151,6 +164,19 @@ func (s *Store) runWriter() {
 		}
 		timer.Stop()
 	}
+}
+
+// flushAtClose writes the pending rollup sums as the store closes, with a
+// few attempts; if they all fail, the next Open sums the records again.
+func (s *Store) flushAtClose() {
+	var err error
+	for attempt := 0; attempt < closeAttempts; attempt++ {
+		if err = s.flushPending(context.Background()); err == nil {
+			return
+		}
+		time.Sleep(retryMin << attempt)
+	}
+	s.log.Error("rollups not written at close; the next start sums their records again", "err", err)
 }
 
 // commitBatch writes batch, retrying with back-off until it commits (or,
@@ -188,39 +214,61 @@ func (s *Store) commitBatch(batch []entry) {
 }
 
 // writeBatch stores batch in one transaction: raw rows (duplicates
-// skipped), then the rollups and the latest table of the new records. It
-// returns the number of duplicates.
+// skipped) and the latest table of the new records, and the pending
+// rollup sums when they are due (see pending.go); the new records join
+// the sums once committed. It returns the number of duplicates.
 func (s *Store) writeBatch(ctx context.Context, batch []entry) (dups int, err error) {
+	p := &s.pending
+	p.flushMu.Lock()
+	defer p.flushMu.Unlock()
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("write batch: begin: %w", err)
 	}
 	defer tx.Rollback() // a no-op after Commit
-	added, seqs, err := insertRecords(ctx, tx, batch)
+	next := p.nextSeq
+	added, seqs, err := insertRecords(ctx, tx, batch, &next)
 	if err != nil {
 		return 0, fmt.Errorf("write batch: %w", err)
 	}
 	if err := insertScreenshots(ctx, tx, added); err != nil {
 		return 0, fmt.Errorf("write batch: %w", err)
 	}
-	for _, res := range []results.Resolution{results.Minute, results.Hour, results.Day} {
-		if err := upsertRollups(ctx, tx, res, aggregate(added, res)); err != nil {
+	if err := updateLatest(ctx, tx, added, seqs); err != nil {
+		return 0, fmt.Errorf("write batch: %w", err)
+	}
+	// Due sums are written in this transaction (marked up to the records
+	// before this batch's); this batch's records join the sums after.
+	now := time.Now()
+	flush := p.keys > 0 && p.due(now, len(added))
+	if flush {
+		if err := p.write(ctx, tx, p.nextSeq-1); err != nil {
 			return 0, fmt.Errorf("write batch: %w", err)
 		}
 	}
-	if err := updateLatest(ctx, tx, added, seqs); err != nil {
-		return 0, fmt.Errorf("write batch: %w", err)
+	if flush { // readers must not see the tables with the sums and the sums too
+		p.mu.Lock()
+		defer p.mu.Unlock()
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("write batch: commit: %w", err)
 	}
+	if flush {
+		p.clearLocked()
+	} else {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+	}
+	p.addLocked(added, now)
+	p.nextSeq = next
 	return len(batch) - len(added), nil
 }
 
-// insertRecords inserts the raw rows and returns the records that were new
-// (an ID already stored is skipped) with the seq each got.
-func insertRecords(ctx context.Context, tx *sql.Tx, batch []entry) ([]*results.Record, []int64, error) {
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO results (`+recordColumnList()+`) VALUES (`+
+// insertRecords inserts the raw rows, numbered from *next on, and returns
+// the records that were new (an ID already stored is skipped) with the
+// seq each got; *next ends past the last.
+func insertRecords(ctx context.Context, tx *sql.Tx, batch []entry, next *int64) ([]*results.Record, []int64, error) {
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO results (seq, `+recordColumnList()+`) VALUES (?, `+
 		placeholders(len(recordColumns))+`) ON CONFLICT (id) DO NOTHING`)
 	if err != nil {
 		return nil, nil, fmt.Errorf("prepare insert: %w", err)
@@ -228,20 +276,19 @@ func insertRecords(ctx context.Context, tx *sql.Tx, batch []entry) ([]*results.R
 	defer stmt.Close()
 	added := make([]*results.Record, 0, len(batch))
 	seqs := make([]int64, 0, len(batch))
+	args := make([]any, 0, 1+len(recordColumns))
 	for i := range batch {
 		r := &batch[i].rec
-		res, err := stmt.ExecContext(ctx, recordArgs(r)...)
+		args = append(append(args[:0], *next), recordArgs(r)...)
+		res, err := stmt.ExecContext(ctx, args...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("insert record %s: %w", r.ID, err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
 			return nil, nil, fmt.Errorf("insert record %s: %w", r.ID, err)
 		} else if n == 1 {
-			seq, err := res.LastInsertId()
-			if err != nil {
-				return nil, nil, fmt.Errorf("insert record %s: %w", r.ID, err)
-			}
-			added, seqs = append(added, r), append(seqs, seq)
+			added, seqs = append(added, r), append(seqs, *next)
+			*next++
 		}
 	}
 	return added, seqs, nil

@@ -1,0 +1,291 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/vantageprobe/vantage/results"
+)
+
+// Rollups trail the raw records. The writer sums the records it commits
+// in memory and writes the sums to the rollup tables every
+// Options.RollupInterval (10 s; sooner once rollupFlushKeys buckets are
+// pending, and at Close and Prune), in the transaction of a batch: a check
+// probed every second then costs one upsert per bucket every 10 s instead
+// of one per record, which was half of the writer's work.
+//
+// Nothing is lost or stale for it:
+//   - Rollups adds the pending sums to what it reads, under a lock the
+//     writer takes to commit a flush, so a query sees each record once;
+//   - rollup_seq holds the highest results.seq counted in the tables,
+//     written with every flush; at Open the records after it (whose sums a
+//     crash lost) are summed again from the results table.
+const rollupFlushKeys = 30000
+
+// resolutions are the rollup tables' resolutions, in pending's order.
+var resolutions = [...]results.Resolution{results.Minute, results.Hour, results.Day}
+
+// pendingKey is one pending minute of a check.
+type pendingKey struct {
+	region string
+	start  int64 // unix seconds
+}
+
+// pendingRollups holds the minute sums of committed records not yet in
+// the rollup tables; the hour and day sums are added up from them (the
+// sums are exact, so this is the same as summing the records), which
+// keeps one bucket per check × region × minute in memory.
+type pendingRollups struct {
+	// flushMu is held by whoever changes the tables or the sums: the
+	// writer's batches and flushes (writer and pruner share one
+	// connection; this keeps a flush from reading sums a batch is adding).
+	flushMu sync.Mutex
+	// mu guards the sums; a reader holds it (shared) across its read of
+	// the tables and of the sums, and a flush holds it across its commit.
+	mu    sync.RWMutex
+	sums  map[string]map[pendingKey]*results.Rollup // minute sums by check
+	keys  int                                       // minutes in sums
+	since time.Time                                 // when the sums were last empty; zero: empty
+	every time.Duration                             // Options.RollupInterval
+	// nextSeq is the seq of the next record inserted: above every seq
+	// stored and above rollup_seq, so that a record after the mark is never
+	// given a seq at or below it (SQLite reuses the highest rowid freed
+	// when retention empties the table). Only the holder of flushMu uses it.
+	nextSeq int64
+}
+
+// due reports whether the sums should be written with the next commit.
+func (p *pendingRollups) due(now time.Time, adding int) bool {
+	return p.keys+adding >= rollupFlushKeys || (!p.since.IsZero() && now.Sub(p.since) >= p.every)
+}
+
+// dueIn returns how long until the sums are due; false when empty.
+func (p *pendingRollups) dueIn(now time.Time) (time.Duration, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.since.IsZero() {
+		return 0, false
+	}
+	return p.since.Add(p.every).Sub(now), true
+}
+
+// addLocked adds recs to the sums; the caller holds mu.
+func (p *pendingRollups) addLocked(recs []*results.Record, now time.Time) {
+	if len(recs) > 0 && p.since.IsZero() {
+		p.since = now
+	}
+	if p.sums == nil {
+		p.sums = make(map[string]map[pendingKey]*results.Rollup)
+	}
+	for _, r := range recs {
+		byKey := p.sums[r.Check]
+		if byKey == nil {
+			byKey = make(map[pendingKey]*results.Rollup)
+			p.sums[r.Check] = byKey
+		}
+		k := pendingKey{r.Region, results.Minute.BucketStart(r.Started).Unix()}
+		ru := byKey[k]
+		if ru == nil {
+			ru = &results.Rollup{}
+			byKey[k] = ru
+			p.keys++
+		}
+		ru.Add(*r)
+	}
+}
+
+// clearLocked empties the sums after a flush; the caller holds mu.
+func (p *pendingRollups) clearLocked() {
+	p.sums, p.keys, p.since = nil, 0, time.Time{}
+}
+
+// bucketOf returns the start of the bucket of res holding the minute
+// starting at minute (unix seconds).
+func bucketOf(res results.Resolution, minute int64) int64 {
+	return res.BucketStart(time.Unix(minute, 0)).Unix()
+}
+
+// write upserts the sums into the rollup tables at every resolution and
+// moves rollup_seq to upTo, in tx; the sums are left as they are (the
+// commit may fail). The caller holds flushMu.
+func (p *pendingRollups) write(ctx context.Context, tx *sql.Tx, upTo int64) error {
+	minutes := make(map[bucketKey]*results.Rollup, p.keys)
+	for check, byKey := range p.sums {
+		for k, ru := range byKey {
+			minutes[bucketKey{check, k.region, k.start}] = ru
+		}
+	}
+	for _, res := range resolutions {
+		agg := minutes
+		if res != results.Minute {
+			agg = make(map[bucketKey]*results.Rollup)
+			for k, ru := range minutes {
+				k.start = bucketOf(res, k.start)
+				if cur, ok := agg[k]; ok {
+					cur.Merge(*ru)
+				} else {
+					cp := *ru
+					agg[k] = &cp
+				}
+			}
+		}
+		if err := upsertRollups(ctx, tx, res, agg); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE rollup_seq SET seq = ?`, upTo); err != nil {
+		return fmt.Errorf("mark rollups: %w", err)
+	}
+	return nil
+}
+
+// flushPending writes the pending sums in a transaction of their own: when
+// they are due and no batch comes, and before Prune and at Close. A failure
+// leaves them pending (tried again RollupInterval later); their records
+// are in the results table either way.
+func (s *Store) flushPending(ctx context.Context) error {
+	p := &s.pending
+	p.flushMu.Lock()
+	defer p.flushMu.Unlock()
+	if p.keys == 0 {
+		return nil
+	}
+	err := func() error {
+		tx, err := s.wdb.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		defer tx.Rollback() // a no-op after Commit
+		if err := p.write(ctx, tx, p.nextSeq-1); err != nil {
+			return err
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		p.clearLocked()
+		return nil
+	}()
+	if err != nil {
+		p.mu.Lock()
+		p.since = time.Now() // due again RollupInterval from now
+		p.mu.Unlock()
+		return fmt.Errorf("write pending rollups: %w", err)
+	}
+	return nil
+}
+
+// mergeLocked adds the pending sums q asks for to out (buckets of q,
+// oldest first, regions merged when q.Region is empty), keeping that
+// order. The caller holds mu shared since before it read out.
+func (p *pendingRollups) mergeLocked(out []results.Rollup, q results.RollupQuery) []results.Rollup {
+	byKey := p.sums[q.Check]
+	if len(byKey) == 0 || !slices.Contains(resolutions[:], q.Res) {
+		return out
+	}
+	since, until := int64(0), int64(0)
+	if !q.Since.IsZero() {
+		since = ceilUnix(q.Since)
+	}
+	if !q.Until.IsZero() {
+		until = ceilUnix(q.Until)
+	}
+	type slot struct {
+		region string
+		start  int64
+	}
+	at := make(map[slot]int, len(out))
+	for j, ru := range out {
+		at[slot{ru.Region, ru.Start.Unix()}] = j
+	}
+	added := false
+	for k, ru := range byKey {
+		start := bucketOf(q.Res, k.start)
+		if (q.Region != "" && k.region != q.Region) || (!q.Since.IsZero() && start < since) || (!q.Until.IsZero() && start >= until) {
+			continue
+		}
+		sl := slot{q.Region, start}
+		if j, ok := at[sl]; ok {
+			out[j].Merge(*ru)
+			continue
+		}
+		nr := *ru
+		nr.Check, nr.Region, nr.Res, nr.Start = q.Check, q.Region, q.Res, time.Unix(start, 0).UTC()
+		at[sl] = len(out)
+		out = append(out, nr)
+		added = true
+	}
+	if added {
+		slices.SortStableFunc(out, func(a, b results.Rollup) int {
+			return cmp.Or(a.Start.Compare(b.Start), cmp.Compare(a.Region, b.Region))
+		})
+	}
+	return out
+}
+
+// regionsLocked adds the regions with pending sums of check to regions
+// (sorted, distinct). The caller holds mu shared.
+func (p *pendingRollups) regionsLocked(check string, regions []string) []string {
+	for k := range p.sums[check] {
+		if !slices.Contains(regions, k.region) {
+			regions = append(regions, k.region)
+		}
+	}
+	slices.Sort(regions)
+	return regions
+}
+
+// recoverRollups sums the records after rollup_seq into the rollup tables
+// (the sums a crash lost) and returns the seq the next record gets.
+func recoverRollups(ctx context.Context, db *sql.DB, log interface {
+	Info(msg string, args ...any)
+}) (next int64, err error) {
+	var mark, top int64
+	if err := db.QueryRowContext(ctx, `SELECT seq FROM rollup_seq`).Scan(&mark); err != nil {
+		return 0, fmt.Errorf("read rollup_seq: %w", err)
+	}
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM results`).Scan(&top); err != nil {
+		return 0, fmt.Errorf("read results: %w", err)
+	}
+	if top <= mark {
+		return mark + 1, nil
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("recover rollups: begin: %w", err)
+	}
+	defer tx.Rollback() // a no-op after Commit
+	rows, err := tx.QueryContext(ctx, `SELECT `+recordColumnList()+` FROM results WHERE seq > ? ORDER BY seq`, mark)
+	if err != nil {
+		return 0, fmt.Errorf("recover rollups: %w", err)
+	}
+	var p pendingRollups
+	n := 0
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("recover rollups: %w", err)
+		}
+		p.addLocked([]*results.Record{&r}, time.Now())
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("recover rollups: %w", err)
+	}
+	rows.Close()
+	if err := p.write(ctx, tx, top); err != nil {
+		return 0, fmt.Errorf("recover rollups: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("recover rollups: commit: %w", err)
+	}
+	log.Info("rollups of records after the last flush summed again", "records", n)
+	return top + 1, nil
+}
