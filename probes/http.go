@@ -234,7 +234,8 @@ type httpRun struct {
 	processing time.Duration
 	stamp      *stampConn // the current hop's connection, with receive timestamps; nil: none
 	phase      string
-	refused    bool // a redirect was not followed (follow_redirects: false)
+	refused    bool          // a redirect was not followed (follow_redirects: false)
+	stops      []func() bool // see release
 }
 
 type runKey struct{}
@@ -283,8 +284,24 @@ func (p *HTTPProber) dialRun(ctx context.Context, run *httpRun, addr string) (ne
 	if d, ok := run.ctx.Deadline(); ok {
 		_ = conn.SetDeadline(d)
 	}
-	context.AfterFunc(run.ctx, func() { _ = conn.SetDeadline(time.Now()) })
+	unhook := context.AfterFunc(run.ctx, func() { _ = conn.SetDeadline(time.Now()) })
+	run.mu.Lock()
+	run.stops = append(run.stops, unhook)
+	run.mu.Unlock()
 	return conn, nil
+}
+
+// release unregisters the hooks dialRun left on the probe's context: once
+// the probe is over they have nothing to interrupt, and each would start
+// a goroutine when the scheduler ends the context.
+func (run *httpRun) release() {
+	run.mu.Lock()
+	stops := run.stops
+	run.stops = nil
+	run.mu.Unlock()
+	for _, stop := range stops {
+		stop()
+	}
 }
 
 func (run *httpRun) set(phase string, at *time.Time) {
@@ -379,6 +396,7 @@ func (p *HTTPProber) Probe(ctx context.Context) (Result, error) {
 	run.mu.Unlock()
 	r.Duration = end.Sub(r.Started)
 	run.phases(&r, end)
+	run.release()
 	if r.Err == nil {
 		p.spec.Expect.checkDuration(&r)
 	}
