@@ -157,6 +157,7 @@ type HTTPProber struct {
 	trace     bool
 	bufs      sync.Pool
 	expectTLS bool
+	transport func() *http.Transport // https:// requests (see NewHTTP)
 }
 
 // NewHTTP builds an HTTP prober from a spec.
@@ -165,12 +166,27 @@ func NewHTTP(spec HTTPSpec, opts ...Option) (*HTTPProber, error) {
 		return nil, err
 	}
 	u, _ := url.Parse(spec.URL)
-	tlsCfg, err := spec.TLSConfig.config(u.Hostname())
-	if err != nil {
-		return nil, err
+	// The transport carries https:// requests, and only those: a check of
+	// an http:// URL needs it for a redirect to https:// alone, so it is
+	// built at first use there (about 1 KB a check less). A CA or client
+	// certificate file is read now all the same, so that an error in it
+	// shows at load.
+	tlsCfg := func() (*tls.Config, error) {
+		c, err := spec.TLSConfig.config(u.Hostname())
+		if err != nil {
+			return nil, err
+		}
+		if spec.TLSConfig.ServerName == "" {
+			c.ServerName = "" // let the transport use each hop's host
+		}
+		return c, nil
 	}
-	if spec.TLSConfig.ServerName == "" {
-		tlsCfg.ServerName = "" // let the transport use each hop's host
+	var eager *tls.Config
+	if u.Scheme == "https" || spec.TLSConfig != (TLSOptions{}) {
+		var err error
+		if eager, err = tlsCfg(); err != nil {
+			return nil, err
+		}
 	}
 	p := &HTTPProber{
 		spec:      spec,
@@ -188,17 +204,27 @@ func NewHTTP(spec HTTPSpec, opts ...Option) (*HTTPProber, error) {
 	p.host = p.header.Get("Host")
 	p.header.Del("Host")
 	p.bufs.New = func() any { return new(bytes.Buffer) }
-	p.client = &http.Client{
-		Transport: directHTTP{p: p, tls: &http.Transport{
+	newTransport := func() *http.Transport {
+		c := eager
+		if c == nil {
+			c, _ = tlsCfg() // no files to read: cannot fail
+		}
+		return &http.Transport{
 			DialContext:            p.dialContext,
-			TLSClientConfig:        tlsCfg,
+			TLSClientConfig:        c,
 			DisableKeepAlives:      true,
 			DisableCompression:     !spec.Compression.auto(),
 			ForceAttemptHTTP2:      true,
 			MaxResponseHeaderBytes: maxHeaderBytes,
-		}},
-		CheckRedirect: p.checkRedirect,
+		}
 	}
+	if eager != nil {
+		t := newTransport()
+		p.transport = func() *http.Transport { return t }
+	} else {
+		p.transport = sync.OnceValue(newTransport)
+	}
+	p.client = &http.Client{Transport: directHTTP{p: p}, CheckRedirect: p.checkRedirect}
 	return p, nil
 }
 

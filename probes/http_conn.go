@@ -29,16 +29,15 @@ const maxHeaderBytes = 1 << 20
 const maxInformational = 5
 
 // directHTTP is the prober's RoundTripper: http:// on the probe's own
-// connection, anything else through tls (the transport).
+// connection, anything else through the prober's transport.
 type directHTTP struct {
-	p   *HTTPProber
-	tls *http.Transport
+	p *HTTPProber
 }
 
 func (d directHTTP) RoundTrip(req *http.Request) (*http.Response, error) {
 	run, _ := req.Context().Value(runKey{}).(*httpRun)
 	if req.URL.Scheme != "http" || run == nil {
-		return d.tls.RoundTrip(req)
+		return d.p.transport().RoundTrip(req)
 	}
 	return d.p.exchange(req.Context(), run, req)
 }
