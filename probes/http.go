@@ -276,11 +276,6 @@ func (p *HTTPProber) dialContext(ctx context.Context, _, addr string) (net.Conn,
 	if run == nil {
 		return nil, errors.New("dial outside a probe")
 	}
-	return p.dialRun(ctx, run, addr)
-}
-
-// dialRun dials addr for run, bound to the probe's context and deadline.
-func (p *HTTPProber) dialRun(ctx context.Context, run *httpRun, addr string) (net.Conn, error) {
 	dctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(run.ctx, cancel)
@@ -290,6 +285,13 @@ func (p *HTTPProber) dialRun(ctx context.Context, run *httpRun, addr string) (ne
 		dctx, c2 = context.WithDeadline(dctx, d)
 		defer c2()
 	}
+	return p.dialRun(dctx, run, addr)
+}
+
+// dialRun dials addr for run with ctx, which ends when the probe's
+// context does (exchange's request context derives from it; dialContext
+// binds the transport's), and gives the connection the probe's deadline.
+func (p *HTTPProber) dialRun(dctx context.Context, run *httpRun, addr string) (net.Conn, error) {
 	var t dialTimes
 	t.onConnect = func() { run.set(PhaseConnect, nil) }
 	conn, err := p.dialer.dial(dctx, addr, &t)
