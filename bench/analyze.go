@@ -28,7 +28,7 @@ const maxRecords = 1 << 22
 
 // analyze reads every check's results from the database at path.
 func analyze(ctx context.Context, path string, checks []check, o Options, from, to time.Time, starts map[string]time.Time) (*analysis, error) {
-	st, err := sqlite.Open(ctx, sqlite.Options{Path: path, MaxResults: maxRecords, PruneInterval: -1})
+	st, err := sqlite.Open(ctx, sqlite.Options{Path: path, MaxResults: maxRecords, PruneInterval: -1, ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("open results: %w", err)
 	}

@@ -159,7 +159,7 @@ func SLOReport(ctx context.Context, cfg *config.Config, dbPath string, now time.
 	if _, err := os.Stat(dbPath); err != nil { // a report never creates a database
 		return nil, fmt.Errorf("results database: %w", err)
 	}
-	store, err := sqlite.Open(ctx, sqlite.Options{Path: dbPath, RawRetention: cfg.Storage.Retention.Raw,
+	store, err := sqlite.Open(ctx, sqlite.Options{Path: dbPath, ReadOnly: true, RawRetention: cfg.Storage.Retention.Raw,
 		RollupRetention: cfg.Storage.Retention.Rollups, HourRetention: cfg.Storage.Retention.Hourly, PruneInterval: -1})
 	if err != nil {
 		return nil, err

@@ -24,7 +24,8 @@ import (
 //     writer takes to commit a flush, so a query sees each record once;
 //   - rollup_seq holds the highest results.seq counted in the tables,
 //     written with every flush; at Open the records after it (whose sums a
-//     crash lost) are summed again from the results table.
+//     crash lost) are summed again from the results table into the
+//     pending sums, written with the next flush.
 const rollupFlushKeys = 30000
 
 // resolutions are the rollup tables' resolutions, in pending's order.
@@ -241,11 +242,11 @@ func (p *pendingRollups) regionsLocked(check string, regions []string) []string 
 	return regions
 }
 
-// recoverRollups sums the records after rollup_seq into the rollup tables
-// (the sums a crash lost) and returns the seq the next record gets.
-func recoverRollups(ctx context.Context, db *sql.DB, log interface {
-	Info(msg string, args ...any)
-}) (next int64, err error) {
+// adoptUnwritten sums the records after rollup_seq, whose sums a crash
+// lost, into p (they are written with the next flush like any others) and
+// sets p.nextSeq. Only the store that writes the database does this: a
+// ReadOnly one would take the sums of a server still running.
+func (p *pendingRollups) adoptUnwritten(ctx context.Context, db *sql.DB) (adopted int, err error) {
 	var mark, top int64
 	if err := db.QueryRowContext(ctx, `SELECT seq FROM rollup_seq`).Scan(&mark); err != nil {
 		return 0, fmt.Errorf("read rollup_seq: %w", err)
@@ -253,39 +254,41 @@ func recoverRollups(ctx context.Context, db *sql.DB, log interface {
 	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM results`).Scan(&top); err != nil {
 		return 0, fmt.Errorf("read results: %w", err)
 	}
+	p.nextSeq = max(mark, top) + 1
 	if top <= mark {
-		return mark + 1, nil
+		return 0, nil
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	rows, err := db.QueryContext(ctx, `SELECT `+recordColumnList()+` FROM results WHERE seq > ? ORDER BY seq`, mark)
 	if err != nil {
-		return 0, fmt.Errorf("recover rollups: begin: %w", err)
+		return 0, fmt.Errorf("read results after rollup_seq: %w", err)
 	}
-	defer tx.Rollback() // a no-op after Commit
-	rows, err := tx.QueryContext(ctx, `SELECT `+recordColumnList()+` FROM results WHERE seq > ? ORDER BY seq`, mark)
-	if err != nil {
-		return 0, fmt.Errorf("recover rollups: %w", err)
-	}
-	var p pendingRollups
-	n := 0
+	defer rows.Close()
+	now := time.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for rows.Next() {
 		r, err := scanRecord(rows)
 		if err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("recover rollups: %w", err)
+			return 0, fmt.Errorf("read results after rollup_seq: %w", err)
 		}
-		p.addLocked([]*results.Record{&r}, time.Now())
-		n++
+		p.addLocked([]*results.Record{&r}, now)
+		adopted++
 	}
 	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("recover rollups: %w", err)
+		return 0, fmt.Errorf("read results after rollup_seq: %w", err)
 	}
-	rows.Close()
-	if err := p.write(ctx, tx, top); err != nil {
-		return 0, fmt.Errorf("recover rollups: %w", err)
+	return adopted, nil
+}
+
+// seqFloor returns the lowest seq the next record may get in tx: past every
+// seq stored and past rollup_seq, read in the (immediate, so locked)
+// transaction, so that another process writing the file meanwhile (which
+// Vantage does not do, but a tool might) cannot make two records collide.
+func seqFloor(ctx context.Context, tx *sql.Tx) (int64, error) {
+	var floor int64
+	err := tx.QueryRowContext(ctx, `SELECT MAX(COALESCE((SELECT MAX(seq) FROM results), 0), (SELECT seq FROM rollup_seq)) + 1`).Scan(&floor)
+	if err != nil {
+		return 0, fmt.Errorf("read the next seq: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("recover rollups: commit: %w", err)
-	}
-	log.Info("rollups of records after the last flush summed again", "records", n)
-	return top + 1, nil
+	return floor, nil
 }

@@ -54,10 +54,15 @@ type Options struct {
 	// PruneInterval is the period of the background retention pass;
 	// default 10 minutes, negative disables it (Prune still works).
 	PruneInterval time.Duration
-	MaxResults    int                   // cap for Query.Limit; default 1000
-	Logger        *slog.Logger          // default: discard
-	Registerer    prometheus.Registerer // optional; nil registers no metrics
-	Now           func() time.Time      // clock for retention; default time.Now
+	MaxResults    int // cap for Query.Limit; default 1000
+	// ReadOnly opens the database for queries while another process (a
+	// running server) may write it: Write fails, and rollups lack that
+	// process's sums not yet written (up to its RollupInterval). Migrating
+	// an older schema still writes.
+	ReadOnly   bool
+	Logger     *slog.Logger          // default: discard
+	Registerer prometheus.Registerer // optional; nil registers no metrics
+	Now        func() time.Time      // clock for retention; default time.Now
 }
 
 // Option defaults.
@@ -173,10 +178,6 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err := rdb.QueryRowContext(ctx, `SELECT hours_since FROM rollup_hour_since`).Scan(&since); err != nil {
 		return nil, fmt.Errorf("open results store %s: read rollup_hour_since: %w", o.Path, errors.Join(err, wdb.Close(), rdb.Close()))
 	}
-	next, err := recoverRollups(ctx, wdb, o.Logger)
-	if err != nil {
-		return nil, fmt.Errorf("open results store %s: %w", o.Path, errors.Join(err, wdb.Close(), rdb.Close()))
-	}
 	life, endLife := context.WithCancel(context.Background())
 	s := &Store{
 		opts: o, log: o.Logger, wdb: wdb, rdb: rdb,
@@ -184,7 +185,17 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		life: life, endLife: endLife,
 		writerDone: make(chan struct{}), prunerDone: make(chan struct{}),
 	}
-	s.pending.nextSeq, s.pending.every = next, o.RollupInterval
+	s.pending.every = o.RollupInterval
+	if !o.ReadOnly {
+		n, err := s.pending.adoptUnwritten(ctx, wdb)
+		if err != nil {
+			endLife()
+			return nil, fmt.Errorf("open results store %s: %w", o.Path, errors.Join(err, wdb.Close(), rdb.Close()))
+		}
+		if n > 0 {
+			s.log.Info("rollups of results stored before a crash summed again", "results", n)
+		}
+	}
 	if since > 0 { // 0: a database with every hour rollup (created with them)
 		s.hoursSince = time.Unix(since, 0).UTC()
 	}

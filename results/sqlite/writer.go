@@ -24,6 +24,9 @@ const (
 // be queued; writing them again is safe, IDs are stored once), and
 // ErrClosed after Close. Records need an ID, a check, a region and a start time.
 func (s *Store) Write(ctx context.Context, recs ...results.Record) error {
+	if s.opts.ReadOnly {
+		return errReadOnly
+	}
 	for i := range recs {
 		if err := validRecord(&recs[i]); err != nil {
 			return fmt.Errorf("write results: record %d: %w", i, err)
@@ -39,6 +42,9 @@ func (s *Store) Write(ctx context.Context, recs ...results.Record) error {
 	return nil
 }
 
+// errReadOnly is returned by the writes of a store opened ReadOnly.
+var errReadOnly = errors.New("write results: the store is open read-only")
+
 // ErrQueueFull is returned by TryWrite when the queue has no room: the
 // database is failing or slower than the results arrive.
 var ErrQueueFull = errors.New("results queue is full")
@@ -47,6 +53,9 @@ var ErrQueueFull = errors.New("results queue is full")
 // queue has no room for all of them; it never waits. It suits a caller
 // that can ask its client to retry (agent ingest answers 503).
 func (s *Store) TryWrite(recs ...results.Record) error {
+	if s.opts.ReadOnly {
+		return errReadOnly
+	}
 	for i := range recs {
 		if err := validRecord(&recs[i]); err != nil {
 			return fmt.Errorf("write results: record %d: %w", i, err)
@@ -226,7 +235,11 @@ func (s *Store) writeBatch(ctx context.Context, batch []entry) (dups int, err er
 		return 0, fmt.Errorf("write batch: begin: %w", err)
 	}
 	defer tx.Rollback() // a no-op after Commit
-	next := p.nextSeq
+	floor, err := seqFloor(ctx, tx)
+	if err != nil {
+		return 0, fmt.Errorf("write batch: %w", err)
+	}
+	next := max(p.nextSeq, floor)
 	added, seqs, err := insertRecords(ctx, tx, batch, &next)
 	if err != nil {
 		return 0, fmt.Errorf("write batch: %w", err)
