@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -47,9 +48,11 @@ func exportedNames(t *testing.T) map[string]bool {
 	if _, err := alerts.New(t.Context(), alerts.Options{Rules: cfg.Alerts, Notifiers: notifiers, Store: st, Registerer: reg}); err != nil {
 		t.Fatal(err)
 	}
-	vec := newDurationVec()
-	reg.MustRegister(vec, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	vec.WithLabelValues("c", "r").Observe(1)
+	e := &series{ok: 1, sum: 1, created: time.Now()}
+	e.buckets[7]++
+	e.native.observe(1)
+	reg.MustRegister(oneMetric{durationMetricOf(descDuration, e, "c", "r")},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	fams, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -105,3 +108,9 @@ func TestDashboardUsesExportedMetrics(t *testing.T) {
 		t.Fatalf("only %d metric references found in %d expressions: the parser is broken", used, len(exprs))
 	}
 }
+
+// oneMetric collects one metric.
+type oneMetric struct{ m prometheus.Metric }
+
+func (o oneMetric) Describe(ch chan<- *prometheus.Desc) { ch <- o.m.Desc() }
+func (o oneMetric) Collect(ch chan<- prometheus.Metric) { ch <- o.m }

@@ -33,6 +33,8 @@ type series struct {
 	ok, fail      uint64
 	buckets       [len(durationBuckets)]uint64 // not cumulative
 	sum           float64
+	native        nativeHist // the same durations, for the protobuf exposition
+	created       time.Time  // when the series began counting
 }
 
 // seriesTable holds the series of every check × region seen.
@@ -50,7 +52,7 @@ func (t *seriesTable) entry(check, region string) *series {
 	if t.m == nil {
 		t.m = map[[2]string]*series{}
 	}
-	e := &series{labels: `check="` + escapeLabel(check) + `",region="` + escapeLabel(region) + `"`}
+	e := &series{labels: `check="` + escapeLabel(check) + `",region="` + escapeLabel(region) + `"`, created: time.Now()}
 	e.typed = e.labels
 	t.m[k] = e
 	return e
@@ -94,6 +96,7 @@ func (t *seriesTable) put(rec results.Record, known *probes.ReportDetail, counte
 			break
 		}
 	}
+	e.native.observe(d)
 }
 
 // get returns a copy of the newest result of check × region.
@@ -193,22 +196,20 @@ func (s *Server) uptimeLoop(ctx context.Context, every time.Duration) {
 // process-wide series (Go, process, store, scheduler, agents), checks the
 // per-check ones. The text exposition writes the per-check series itself
 // (see exposition.go); the protobuf one, which carries native histograms,
-// gathers both registries.
+// gathers both registries. Both read the per-check series from the series
+// table, native histograms included (nativehist.go).
 type metrics struct {
 	core, checks *prometheus.Registry
 	// alerts holds the alert engine's series; a reload builds a new engine
 	// and with it a new registry.
 	alerts atomic.Pointer[prometheus.Registry]
-	// duration is kept for its native histogram (protobuf only); the
-	// text exposition writes the classic buckets from the series table.
-	duration *prometheus.HistogramVec
 }
 
 func newMetrics(core *prometheus.Registry, s *Server) *metrics {
-	m := &metrics{core: core, checks: prometheus.NewRegistry(), duration: newDurationVec()}
+	m := &metrics{core: core, checks: prometheus.NewRegistry()}
 	core.MustRegister(&serverCollector{s: s},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m.checks.MustRegister(m.duration, &checkCollector{s: s})
+	m.checks.MustRegister(&checkCollector{s: s})
 	return m
 }
 
@@ -228,26 +229,8 @@ func (m *metrics) gatherAlerts() ([]*dto.MetricFamily, error) {
 	return nil, nil
 }
 
-func newDurationVec() *prometheus.HistogramVec {
-	return prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "vantage_probe_duration_seconds", Help: "Duration of every recorded probe.",
-		Buckets:                        durationBuckets[:],
-		NativeHistogramBucketFactor:    1.1,
-		NativeHistogramMaxBucketNumber: 100,
-	}, []string{"check", "region"})
-}
-
-// observe counts a recorded result.
-func (m *metrics) observe(rec results.Record) {
-	m.duration.WithLabelValues(rec.Check, rec.Region).Observe(rec.Duration.Seconds())
-}
-
-// forget drops the histograms of check × regions no longer configured.
-func (m *metrics) forget(gone [][2]string) {
-	for _, k := range gone {
-		m.duration.DeleteLabelValues(k[0], k[1])
-	}
-}
+// descDuration is vantage_probe_duration_seconds{check,region}.
+var descDuration = prometheus.NewDesc("vantage_probe_duration_seconds", "Duration of every recorded probe.", []string{"check", "region"}, nil)
 
 // Process-wide series of the server.
 var (
@@ -316,6 +299,7 @@ func (c *checkCollector) Describe(ch chan<- *prometheus.Desc) {
 		ch <- f.desc
 	}
 	ch <- descProbes
+	ch <- descDuration
 }
 
 func (c *checkCollector) Collect(ch chan<- prometheus.Metric) {
@@ -340,6 +324,7 @@ func (c *checkCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 			ch <- prometheus.MustNewConstMetric(descProbes, prometheus.CounterValue, float64(e.ok), chk.Name, region, "success")
 			ch <- prometheus.MustNewConstMetric(descProbes, prometheus.CounterValue, float64(e.fail), chk.Name, region, "failure")
+			ch <- durationMetricOf(descDuration, e, chk.Name, region)
 		}
 		for _, f := range checkFamilies {
 			f.values(view, chk.Name, func(extra string, v float64) {

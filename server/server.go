@@ -251,7 +251,7 @@ func (s *Server) Reload(ctx context.Context) error {
 	if err := s.apply(cfg); err != nil {
 		return fmt.Errorf("config not applied: %w", err)
 	}
-	s.metrics.forget(s.series.retain(cfg))
+	s.series.retain(cfg)
 	if !reflect.DeepEqual(cfg.Tracing, old.Tracing) {
 		s.replaceTracer(ctx, cfg.Tracing)
 	}
@@ -429,7 +429,6 @@ func (r recorder) Record(ctx context.Context, run scheduler.Run) error {
 // when known (nil: decoded from rec).
 func (s *Server) observe(rec results.Record, detail *probes.ReportDetail) {
 	s.series.put(rec, detail, true)
-	s.metrics.observe(rec)
 	if c, ok := s.checks.Load().byName[rec.Check]; ok && c.HideTarget {
 		rec.Target = "" // the exporter sends no target attributes and no error text then
 	}
