@@ -94,6 +94,7 @@ type checkSet struct {
 	checkLabels []string
 	// adminToken is the SHA-256 of server.admin_token; nil: none is set.
 	adminToken *[sha256.Size]byte
+	series     int // check × regions configured
 }
 
 func newCheckSet(cfg *config.Config) *checkSet {
@@ -101,6 +102,7 @@ func newCheckSet(cfg *config.Config) *checkSet {
 	for _, c := range cfg.Checks {
 		cs.byName[c.Name] = c
 		cs.checkLabels = append(cs.checkLabels, `check="`+escapeLabel(c.Name)+`"`)
+		cs.series += len(c.Regions)
 	}
 	if tok := cfg.Server.AdminToken; tok != "" {
 		h := sha256.Sum256([]byte(tok.Reveal()))
