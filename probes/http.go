@@ -148,8 +148,8 @@ func validMethod(m string) bool {
 type HTTPProber struct {
 	spec      HTTPSpec
 	method    string
-	header    http.Header
-	host      string // Host header override
+	header    []headerField // the request's fields but Host
+	host      string        // Host header override
 	client    *http.Client
 	dialer    *dialer
 	maxBody   int64
@@ -158,6 +158,12 @@ type HTTPProber struct {
 	bufs      sync.Pool
 	expectTLS bool
 	transport func() *http.Transport // https:// requests (see NewHTTP)
+}
+
+// headerField is one field of the request header, in canonical form.
+type headerField struct {
+	key    string
+	values []string
 }
 
 // NewHTTP builds an HTTP prober from a spec.
@@ -170,39 +176,44 @@ func NewHTTP(spec HTTPSpec, opts ...Option) (*HTTPProber, error) {
 	// an http:// URL needs it for a redirect to https:// alone, so it is
 	// built at first use there (about 1 KB a check less). A CA or client
 	// certificate file is read now all the same, so that an error in it
-	// shows at load.
+	// shows at load. The closures take copies of what they need, not the
+	// spec, which would then be kept twice.
+	tlsOpts, host, https, compress := spec.TLSConfig, u.Hostname(), u.Scheme == "https", spec.Compression.auto()
 	tlsCfg := func() (*tls.Config, error) {
-		c, err := spec.TLSConfig.config(u.Hostname())
+		c, err := tlsOpts.config(host)
 		if err != nil {
 			return nil, err
 		}
-		if spec.TLSConfig.ServerName == "" {
+		if tlsOpts.ServerName == "" {
 			c.ServerName = "" // let the transport use each hop's host
 		}
 		return c, nil
 	}
 	var eager *tls.Config
-	if u.Scheme == "https" || spec.TLSConfig != (TLSOptions{}) {
+	if https || tlsOpts != (TLSOptions{}) {
 		var err error
 		if eager, err = tlsCfg(); err != nil {
 			return nil, err
 		}
 	}
+	header := buildHeader(spec)
 	p := &HTTPProber{
 		spec:      spec,
 		method:    cmp.Or(spec.Method, http.MethodGet),
-		header:    buildHeader(spec),
+		host:      header.Get("Host"),
 		dialer:    newDialer(spec.IPVersion, opts).withAddressing(spec.PreferIPVersion, ""),
 		maxBody:   cmp.Or(spec.MaxBodyBytes, DefaultMaxBodyBytes),
 		keepBody:  spec.Expect.needsBody(),
 		trace:     spec.Traceparent == nil || *spec.Traceparent,
-		expectTLS: u.Scheme == "https",
+		expectTLS: https,
+	}
+	header.Del("Host")
+	for k, v := range header {
+		p.header = append(p.header, headerField{k, v[:len(v):len(v)]})
 	}
 	if spec.Expect.BodySizeLimit > 0 {
 		p.maxBody = spec.Expect.BodySizeLimit
 	}
-	p.host = p.header.Get("Host")
-	p.header.Del("Host")
 	p.bufs.New = func() any { return new(bytes.Buffer) }
 	newTransport := func() *http.Transport {
 		c := eager
@@ -213,7 +224,7 @@ func NewHTTP(spec HTTPSpec, opts ...Option) (*HTTPProber, error) {
 			DialContext:            p.dialContext,
 			TLSClientConfig:        c,
 			DisableKeepAlives:      true,
-			DisableCompression:     !spec.Compression.auto(),
+			DisableCompression:     !compress,
 			ForceAttemptHTTP2:      true,
 			MaxResponseHeaderBytes: maxHeaderBytes,
 		}
@@ -442,7 +453,10 @@ func (p *HTTPProber) send(ctx context.Context, run *httpRun, r *Result) (*http.R
 	if err != nil {
 		return nil, fmt.Errorf("build request: %w", err)
 	}
-	req.Header = p.header.Clone()
+	req.Header = make(http.Header, len(p.header)+2) // and traceparent, b3
+	for _, f := range p.header {
+		req.Header[f.key] = f.values // capacity = length: an Add copies, never writes into the shared array
+	}
 	req.Host = p.host
 	if p.trace || p.spec.B3 {
 		var tp string
