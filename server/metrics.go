@@ -80,15 +80,18 @@ func (t *seriesTable) put(rec results.Record, known *probes.ReportDetail, counte
 		}
 		e.rec, e.detail, e.hasResult = rec, detail, true
 	}
-	if !counted {
-		return
+	if counted {
+		e.count(rec.OK, rec.Duration.Seconds())
 	}
-	if rec.OK {
+}
+
+// count adds one result of d seconds to the counters and histograms.
+func (e *series) count(ok bool, d float64) {
+	if ok {
 		e.ok++
 	} else {
 		e.fail++
 	}
-	d := rec.Duration.Seconds()
 	e.sum += d
 	for i, le := range durationBuckets {
 		if d <= le {

@@ -43,15 +43,7 @@ func TestNativeHistMatchesClientGolang(t *testing.T) {
 			e := &series{created: time.Now()}
 			for _, v := range values {
 				ref.Observe(v)
-				e.ok++
-				e.sum += v
-				for i, le := range durationBuckets {
-					if v <= le {
-						e.buckets[i]++
-						break
-					}
-				}
-				e.native.observe(v)
+				e.count(true, v)
 			}
 			var want, got dto.Metric
 			if err := ref.Write(&want); err != nil {
