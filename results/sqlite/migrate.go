@@ -90,6 +90,27 @@ func migrate(ctx context.Context, db *sql.DB, now func() time.Time) error {
 	return nil
 }
 
+// checkSchema is migrate for a ReadOnly store: it changes nothing and
+// refuses a database that is not at this binary's schema version (an older
+// one would be upgraded under a server that still writes the old way).
+func checkSchema(ctx context.Context, db *sql.DB) error {
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		return err
+	}
+	current, err := schemaVersion(ctx, db)
+	if err != nil {
+		return err
+	}
+	switch {
+	case current > len(ms):
+		return &SchemaTooNewError{Version: current, Supported: len(ms)}
+	case current < len(ms):
+		return fmt.Errorf("database schema version %d is older than this binary's (%d); start this version's vantage serve on it once to upgrade it", current, len(ms))
+	}
+	return nil
+}
+
 // schemaVersion returns the highest applied migration, 0 for a new database.
 func schemaVersion(ctx context.Context, q interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row

@@ -139,7 +139,9 @@ func (p *pendingRollups) write(ctx context.Context, tx *sql.Tx, upTo int64) erro
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE rollup_seq SET seq = ?`, upTo); err != nil {
+	// Never backwards: a second store on the file (which Vantage does not
+	// run, but an overlapping restart might) must not unmark the first's.
+	if _, err := tx.ExecContext(ctx, `UPDATE rollup_seq SET seq = max(seq, ?)`, upTo); err != nil {
 		return fmt.Errorf("mark rollups: %w", err)
 	}
 	return nil
@@ -278,6 +280,28 @@ func (p *pendingRollups) adoptUnwritten(ctx context.Context, db *sql.DB) (adopte
 		return 0, fmt.Errorf("read results after rollup_seq: %w", err)
 	}
 	return adopted, nil
+}
+
+// unmarkedRegions lists, per check, the regions of the records after
+// rollup_seq: a ReadOnly store cannot see a writer's pending sums, and a
+// check × region whose every record is still after the mark (a new check,
+// or a server that crashed and has not started again) has no day rollup
+// to be listed by yet.
+func unmarkedRegions(ctx context.Context, db *sql.DB) (map[string][]string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT check_name, region FROM results WHERE seq > (SELECT seq FROM rollup_seq)`)
+	if err != nil {
+		return nil, fmt.Errorf("read regions after rollup_seq: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var check, region string
+		if err := rows.Scan(&check, &region); err != nil {
+			return nil, fmt.Errorf("read regions after rollup_seq: %w", err)
+		}
+		out[check] = append(out[check], region)
+	}
+	return out, rows.Err()
 }
 
 // seqFloor returns the lowest seq the next record may get in tx: past every

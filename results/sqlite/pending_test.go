@@ -3,6 +3,7 @@ package sqlite
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -253,6 +254,14 @@ func TestReadOnlyLeavesPendingAlone(t *testing.T) {
 	if err := r.Write(t.Context(), rec(100, "web", "eu", t0)); err == nil {
 		t.Error("Write on a ReadOnly store succeeded")
 	}
+	if _, err := r.Prune(t.Context()); err == nil {
+		t.Error("Prune on a ReadOnly store succeeded")
+	}
+	// Every record of web/eu is after the mark: no day rollup lists the
+	// region yet, the records must still be found.
+	if got, err := r.Results(t.Context(), results.Query{Check: "web"}); err != nil || len(got) != 40 {
+		t.Errorf("a ReadOnly store's Results = %d records, %v; want 40", len(got), err)
+	}
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -264,5 +273,23 @@ func TestReadOnlyLeavesPendingAlone(t *testing.T) {
 	}
 	if day := sums(t, s)["24h0m0s/"]; day.Total != 40 {
 		t.Errorf("day rollups count %d records, want 40", day.Total)
+	}
+}
+
+// TestReadOnlyRefusesOlderSchema: a report does not upgrade a database a
+// server of the older version may still be writing.
+func TestReadOnlyRefusesOlderSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vantage.db")
+	schemaAt(t, path, 5).Close()
+	if _, err := Open(t.Context(), Options{Path: path, ReadOnly: true}); err == nil || !strings.Contains(err.Error(), "older than this binary") {
+		t.Fatalf("ReadOnly Open of a schema 5 database: %v, want a refusal", err)
+	}
+	s := openStore(t, Options{Path: path, PruneInterval: -1}) // a writer upgrades it
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := openStore(t, Options{Path: path, ReadOnly: true})
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

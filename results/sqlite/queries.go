@@ -131,6 +131,11 @@ func (s *Store) regionsLocked(ctx context.Context, check string) ([]string, erro
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	for _, r := range s.unmarked[check] {
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
 	return s.pending.regionsLocked(check, out), nil
 }
 

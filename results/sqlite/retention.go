@@ -37,6 +37,9 @@ func (s *Store) Prune(ctx context.Context) (deleted int64, err error) {
 	if s.closed() {
 		return 0, fmt.Errorf("prune results: %w", ErrClosed)
 	}
+	if s.opts.ReadOnly {
+		return 0, fmt.Errorf("prune results: %w", errReadOnly)
+	}
 	s.pruneMu.Lock()
 	defer s.pruneMu.Unlock()
 	ctx, cancel := context.WithCancel(ctx)
@@ -45,9 +48,10 @@ func (s *Store) Prune(ctx context.Context) (deleted int64, err error) {
 	defer stop()
 
 	// The pending rollup sums go to the tables first, so that a bucket
-	// past its retention is deleted now, not written back after.
+	// past its retention is deleted now, not written back after. If they
+	// cannot be written (a full disk), pruning goes on: it frees room.
 	if err := s.flushPending(ctx); err != nil {
-		return 0, fmt.Errorf("prune results: %w", err)
+		s.log.Warn("pending rollups not written before pruning", "err", err)
 	}
 	now := s.opts.Now()
 	rawCut := now.Add(-s.opts.RawRetention)

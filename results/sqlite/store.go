@@ -56,9 +56,11 @@ type Options struct {
 	PruneInterval time.Duration
 	MaxResults    int // cap for Query.Limit; default 1000
 	// ReadOnly opens the database for queries while another process (a
-	// running server) may write it: Write fails, and rollups lack that
-	// process's sums not yet written (up to its RollupInterval). Migrating
-	// an older schema still writes.
+	// running server) may write it: nothing is written (Write and Prune
+	// fail, no background pruning, a database at an older schema is
+	// refused rather than upgraded), and rollups lack that process's sums
+	// not yet written (up to its RollupInterval; after a crash, until it
+	// starts again).
 	ReadOnly   bool
 	Logger     *slog.Logger          // default: discard
 	Registerer prometheus.Registerer // optional; nil registers no metrics
@@ -106,6 +108,9 @@ func (o Options) withDefaults() (Options, error) {
 	defDur(&o.RollupRetention, max(DefaultRollupRetention, o.RawRetention))
 	defDur(&o.HourRetention, min(max(DefaultHourRetention, o.RawRetention), o.RollupRetention))
 	defDur(&o.PruneInterval, DefaultPruneInterval)
+	if o.ReadOnly {
+		o.PruneInterval = -1
+	}
 	if o.FlushInterval < 0 || o.RollupInterval < 0 || o.RawRetention < 0 || o.RollupRetention < 0 || o.HourRetention < 0 {
 		return o, errors.New("flush interval and retentions must be positive")
 	}
@@ -144,7 +149,8 @@ type Store struct {
 		at    time.Time // of the last log
 		total int64     // dropped as of the last log
 	}
-	pending    pendingRollups // sums of committed records not yet in the rollup tables
+	pending    pendingRollups      // sums of committed records not yet in the rollup tables
+	unmarked   map[string][]string // ReadOnly: regions by check of the records after rollup_seq at Open
 	writerDone chan struct{}
 	prunerDone chan struct{}
 	closeOnce  sync.Once
@@ -186,7 +192,12 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		writerDone: make(chan struct{}), prunerDone: make(chan struct{}),
 	}
 	s.pending.every = o.RollupInterval
-	if !o.ReadOnly {
+	if o.ReadOnly {
+		if s.unmarked, err = unmarkedRegions(ctx, wdb); err != nil {
+			endLife()
+			return nil, fmt.Errorf("open results store %s: %w", o.Path, errors.Join(err, wdb.Close(), rdb.Close()))
+		}
+	} else {
 		n, err := s.pending.adoptUnwritten(ctx, wdb)
 		if err != nil {
 			endLife()
@@ -256,7 +267,11 @@ func openDBs(ctx context.Context, o Options) (wdb, rdb *sql.DB, err error) {
 	wdb.SetMaxIdleConns(1)
 	wdb.SetConnMaxLifetime(0)
 	wdb.SetConnMaxIdleTime(0)
-	if err := migrate(ctx, wdb, o.Now); err != nil {
+	check := func(ctx context.Context, db *sql.DB) error { return migrate(ctx, db, o.Now) }
+	if o.ReadOnly {
+		check = checkSchema
+	}
+	if err := check(ctx, wdb); err != nil {
 		return nil, nil, errors.Join(err, wdb.Close())
 	}
 	rdb, err = sql.Open("sqlite", dsn(o.Path, true))
