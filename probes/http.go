@@ -229,12 +229,7 @@ func NewHTTP(spec HTTPSpec, opts ...Option) (*HTTPProber, error) {
 			MaxResponseHeaderBytes: maxHeaderBytes,
 		}
 	}
-	if eager != nil {
-		t := newTransport()
-		p.transport = func() *http.Transport { return t }
-	} else {
-		p.transport = sync.OnceValue(newTransport)
-	}
+	p.transport = sync.OnceValue(newTransport)
 	p.client = &http.Client{Transport: directHTTP{p: p}, CheckRedirect: p.checkRedirect}
 	return p, nil
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"compress/gzip"
 	"io"
 	"log/slog"
 	"math"
@@ -61,12 +60,7 @@ func (s *Server) serveText(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Set("Content-Encoding", "gzip")
 	if s.checks.Load().series <= parallelGzipSeries {
-		gz, _ := s.gzips.Get().(*gzip.Writer)
-		if gz == nil {
-			gz, _ = gzip.NewWriterLevel(w, gzip.BestSpeed) // a valid level never fails
-		} else {
-			gz.Reset(w)
-		}
+		gz := pooledGzip(&s.gzips, w)
 		s.renderText(gz, core)
 		_ = gz.Close() // an error means the scraper went away
 		gz.Reset(io.Discard)

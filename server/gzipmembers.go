@@ -82,12 +82,7 @@ func (m *memberWriter) dispatch() {
 	go func() {
 		defer func() { <-m.slots }()
 		var out bytes.Buffer
-		gz, _ := m.gzips.Get().(*gzip.Writer)
-		if gz == nil {
-			gz, _ = gzip.NewWriterLevel(&out, gzip.BestSpeed) // a valid level never fails
-		} else {
-			gz.Reset(&out)
-		}
+		gz := pooledGzip(m.gzips, &out)
 		_, _ = gz.Write(chunk) // writes to a bytes.Buffer do not fail
 		_ = gz.Close()
 		m.gzips.Put(gz)
@@ -96,6 +91,16 @@ func (m *memberWriter) dispatch() {
 		}
 		member <- out.Bytes()
 	}()
+}
+
+// pooledGzip returns a BestSpeed gzip writer to w from pool, or a new one.
+func pooledGzip(pool *sync.Pool, w io.Writer) *gzip.Writer {
+	if gz, ok := pool.Get().(*gzip.Writer); ok {
+		gz.Reset(w)
+		return gz
+	}
+	gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed) // a valid level never fails
+	return gz
 }
 
 // Close compresses what is left (an empty member when nothing was

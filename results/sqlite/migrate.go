@@ -71,18 +71,11 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 // transaction per migration. A database newer than the binary is refused
 // before anything is written.
 func migrate(ctx context.Context, db *sql.DB, now func() time.Time) error {
-	ms, err := loadMigrations(migrationFiles)
+	left, err := migrationsLeft(ctx, db)
 	if err != nil {
 		return err
 	}
-	current, err := schemaVersion(ctx, db)
-	if err != nil {
-		return err
-	}
-	if current > len(ms) {
-		return &SchemaTooNewError{Version: current, Supported: len(ms)}
-	}
-	for _, m := range ms[current:] {
+	for _, m := range left {
 		if err := applyMigration(ctx, db, m, now().UTC()); err != nil {
 			return err
 		}
@@ -94,21 +87,32 @@ func migrate(ctx context.Context, db *sql.DB, now func() time.Time) error {
 // refuses a database that is not at this binary's schema version (an older
 // one would be upgraded under a server that still writes the old way).
 func checkSchema(ctx context.Context, db *sql.DB) error {
-	ms, err := loadMigrations(migrationFiles)
+	left, err := migrationsLeft(ctx, db)
 	if err != nil {
 		return err
+	}
+	if len(left) > 0 {
+		newest := left[len(left)-1].version
+		return fmt.Errorf("database schema version %d is older than this binary's (%d); start this version's vantage serve on it once to upgrade it", left[0].version-1, newest)
+	}
+	return nil
+}
+
+// migrationsLeft returns the migrations db lacks, in order; a database
+// newer than the binary is a *SchemaTooNewError.
+func migrationsLeft(ctx context.Context, db *sql.DB) ([]migration, error) {
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		return nil, err
 	}
 	current, err := schemaVersion(ctx, db)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	switch {
-	case current > len(ms):
-		return &SchemaTooNewError{Version: current, Supported: len(ms)}
-	case current < len(ms):
-		return fmt.Errorf("database schema version %d is older than this binary's (%d); start this version's vantage serve on it once to upgrade it", current, len(ms))
+	if current > len(ms) {
+		return nil, &SchemaTooNewError{Version: current, Supported: len(ms)}
 	}
-	return nil
+	return ms[current:], nil
 }
 
 // schemaVersion returns the highest applied migration, 0 for a new database.

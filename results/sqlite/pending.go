@@ -53,11 +53,6 @@ type pendingRollups struct {
 	keys  int                                       // minutes in sums
 	since time.Time                                 // when the sums were last empty; zero: empty
 	every time.Duration                             // Options.RollupInterval
-	// nextSeq is the seq of the next record inserted: above every seq
-	// stored and above rollup_seq, so that a record after the mark is never
-	// given a seq at or below it (SQLite reuses the highest rowid freed
-	// when retention empties the table). Only the holder of flushMu uses it.
-	nextSeq int64
 }
 
 // due reports whether the sums should be written with the next commit.
@@ -164,7 +159,11 @@ func (s *Store) flushPending(ctx context.Context) error {
 			return fmt.Errorf("begin: %w", err)
 		}
 		defer tx.Rollback() // a no-op after Commit
-		if err := p.write(ctx, tx, p.nextSeq-1); err != nil {
+		floor, err := seqFloor(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := p.write(ctx, tx, floor-1); err != nil {
 			return err
 		}
 		p.mu.Lock()
@@ -245,22 +244,11 @@ func (p *pendingRollups) regionsLocked(check string, regions []string) []string 
 }
 
 // adoptUnwritten sums the records after rollup_seq, whose sums a crash
-// lost, into p (they are written with the next flush like any others) and
-// sets p.nextSeq. Only the store that writes the database does this: a
-// ReadOnly one would take the sums of a server still running.
+// lost, into p (they are written with the next flush like any others).
+// Only the store that writes the database does this: a ReadOnly one would
+// take the sums of a server still running.
 func (p *pendingRollups) adoptUnwritten(ctx context.Context, db *sql.DB) (adopted int, err error) {
-	var mark, top int64
-	if err := db.QueryRowContext(ctx, `SELECT seq FROM rollup_seq`).Scan(&mark); err != nil {
-		return 0, fmt.Errorf("read rollup_seq: %w", err)
-	}
-	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM results`).Scan(&top); err != nil {
-		return 0, fmt.Errorf("read results: %w", err)
-	}
-	p.nextSeq = max(mark, top) + 1
-	if top <= mark {
-		return 0, nil
-	}
-	rows, err := db.QueryContext(ctx, `SELECT `+recordColumnList()+` FROM results WHERE seq > ? ORDER BY seq`, mark)
+	rows, err := db.QueryContext(ctx, `SELECT `+recordColumnList()+` FROM results WHERE seq > (SELECT seq FROM rollup_seq) ORDER BY seq`)
 	if err != nil {
 		return 0, fmt.Errorf("read results after rollup_seq: %w", err)
 	}
@@ -304,10 +292,12 @@ func unmarkedRegions(ctx context.Context, db *sql.DB) (map[string][]string, erro
 	return out, rows.Err()
 }
 
-// seqFloor returns the lowest seq the next record may get in tx: past every
-// seq stored and past rollup_seq, read in the (immediate, so locked)
-// transaction, so that another process writing the file meanwhile (which
-// Vantage does not do, but a tool might) cannot make two records collide.
+// seqFloor returns the seq the next record gets in tx: past every seq
+// stored and past rollup_seq, read in the (immediate, so locked)
+// transaction. SQLite alone would reuse the highest rowid freed when
+// retention empties the table, which may be at or below the mark. With
+// one writer, every record up to seqFloor−1 is in the rollup tables or the
+// pending sums, so a flush marks that far.
 func seqFloor(ctx context.Context, tx *sql.Tx) (int64, error) {
 	var floor int64
 	err := tx.QueryRowContext(ctx, `SELECT MAX(COALESCE((SELECT MAX(seq) FROM results), 0), (SELECT seq FROM rollup_seq)) + 1`).Scan(&floor)

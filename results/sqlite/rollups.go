@@ -36,21 +36,6 @@ type bucketKey struct {
 	start         int64 // unix seconds
 }
 
-// aggregate sums recs per check × region × bucket of resolution res.
-func aggregate(recs []*results.Record, res results.Resolution) map[bucketKey]*results.Rollup {
-	agg := make(map[bucketKey]*results.Rollup)
-	for _, r := range recs {
-		k := bucketKey{r.Check, r.Region, res.BucketStart(r.Started).Unix()}
-		ru, ok := agg[k]
-		if !ok {
-			ru = &results.Rollup{}
-			agg[k] = ru
-		}
-		ru.Add(*r)
-	}
-	return agg
-}
-
 // upsertRollups merges agg into the stored rollups of resolution res: one
 // upsert per touched bucket, whose conflict clause adds the counts and
 // the histograms (histAddFunc) in SQLite, so no bucket is read back.

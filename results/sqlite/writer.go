@@ -239,7 +239,7 @@ func (s *Store) writeBatch(ctx context.Context, batch []entry) (dups int, err er
 	if err != nil {
 		return 0, fmt.Errorf("write batch: %w", err)
 	}
-	next := max(p.nextSeq, floor)
+	next := floor
 	added, seqs, err := insertRecords(ctx, tx, batch, &next)
 	if err != nil {
 		return 0, fmt.Errorf("write batch: %w", err)
@@ -250,30 +250,27 @@ func (s *Store) writeBatch(ctx context.Context, batch []entry) (dups int, err er
 	if err := updateLatest(ctx, tx, added, seqs); err != nil {
 		return 0, fmt.Errorf("write batch: %w", err)
 	}
-	// Due sums are written in this transaction (marked up to the records
-	// before this batch's); this batch's records join the sums after.
+	// Due sums are written in this transaction, marked up to the records
+	// before this batch's (every one of them is in the sums or the
+	// tables); this batch's records join the sums after.
 	now := time.Now()
 	flush := p.keys > 0 && p.due(now, len(added))
 	if flush {
-		if err := p.write(ctx, tx, p.nextSeq-1); err != nil {
+		if err := p.write(ctx, tx, floor-1); err != nil {
 			return 0, fmt.Errorf("write batch: %w", err)
 		}
-	}
-	if flush { // readers must not see the tables with the sums and the sums too
-		p.mu.Lock()
-		defer p.mu.Unlock()
-	}
-	if err := tx.Commit(); err != nil {
+	} else if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("write batch: commit: %w", err)
 	}
-	if flush {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if flush { // under the lock: readers must not see the tables with the sums and the sums too
+		if err := tx.Commit(); err != nil {
+			return 0, fmt.Errorf("write batch: commit: %w", err)
+		}
 		p.clearLocked()
-	} else {
-		p.mu.Lock()
-		defer p.mu.Unlock()
 	}
 	p.addLocked(added, now)
-	p.nextSeq = next
 	return len(batch) - len(added), nil
 }
 
