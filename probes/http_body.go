@@ -74,8 +74,12 @@ func (p *HTTPProber) receive(ctx context.Context, resp *http.Response, run *http
 		RedirectNotFollowed: refused,
 		FinalURL:            resp.Request.URL.String(),
 	}
-	if t, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
-		r.HTTP.LastModified = t.UTC()
+	// Most responses have no Last-Modified: parsing "" fails three times,
+	// each failure an allocated error.
+	if lm := resp.Header.Get("Last-Modified"); lm != "" {
+		if t, err := http.ParseTime(lm); err == nil {
+			r.HTTP.LastModified = t.UTC()
+		}
 	}
 	if resp.TLS != nil {
 		r.TLS = describeTLS(*resp.TLS)
