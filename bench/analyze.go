@@ -18,6 +18,7 @@ type analysis struct {
 	failures        map[string]int64 // failed in the window, by error class
 	lags, gaps      []time.Duration  // of runs started in the window
 	delayed         []time.Duration  // durations of passed probes of the 50 ms target in the window
+	delayedParts    delayedParts     // the same probes' durations, in parts
 	allRunningAfter time.Duration    // longest time from a process's start to a check's first run there
 	missing         int              // check × region pairs that never ran
 }
@@ -59,6 +60,7 @@ func (a *analysis) add(c check, recs []results.Record, o Options, from, to time.
 			a.failures[rec.ErrorClass]++
 		} else if c.delayed {
 			a.delayed = append(a.delayed, rec.Duration)
+			a.delayedParts.add(rec)
 		}
 		a.lags = append(a.lags, rec.Started.Sub(scheduler.Slot(c.name, rec.Region, o.Interval, rec.Started)))
 	}
@@ -76,6 +78,22 @@ func (a *analysis) add(c check, recs []results.Record, o Options, from, to time.
 			}
 		}
 	}
+}
+
+// delayedParts splits the 50 ms target's durations, to tell the prober's
+// share of an overshoot from the target's: processing (request written →
+// first byte, stamped by the kernel on arrival) is the target's wait and
+// its own wake-up; connect and the rest (building and writing the request,
+// reading the body) are the prober's side.
+type delayedParts struct {
+	processing, connect, rest []time.Duration
+}
+
+func (d *delayedParts) add(rec results.Record) {
+	ph := rec.Phases
+	d.processing = append(d.processing, ph.Processing)
+	d.connect = append(d.connect, ph.Connect)
+	d.rest = append(d.rest, rec.Duration-ph.Resolve-ph.Connect-ph.TLS-ph.Processing)
 }
 
 // quantile returns the q-quantile of ds (nearest rank); ds gets sorted.

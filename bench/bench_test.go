@@ -3,9 +3,12 @@ package bench
 import (
 	"math"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vantageprobe/vantage/results"
 )
 
 func TestValidate(t *testing.T) {
@@ -91,6 +94,26 @@ func TestQuantiles(t *testing.T) {
 	}
 	if s := b.sum("h_bucket"); s != 305 {
 		t.Errorf("sum %v", s)
+	}
+}
+
+// The 50 ms target's durations split into the target's part (processing)
+// and the prober's (connect, and the rest of the duration).
+func TestDelayedParts(t *testing.T) {
+	var d delayedParts
+	a := results.Record{Duration: 53 * time.Millisecond}
+	a.Phases.Connect, a.Phases.Processing = time.Millisecond, 51*time.Millisecond
+	b := results.Record{Duration: 55 * time.Millisecond}
+	b.Phases.Resolve, b.Phases.Connect, b.Phases.TLS, b.Phases.Processing = time.Millisecond, 2*time.Millisecond, time.Millisecond, 50*time.Millisecond
+	d.add(a)
+	d.add(b)
+	want := delayedParts{
+		processing: []time.Duration{51 * time.Millisecond, 50 * time.Millisecond},
+		connect:    []time.Duration{time.Millisecond, 2 * time.Millisecond},
+		rest:       []time.Duration{time.Millisecond, time.Millisecond},
+	}
+	if !slices.Equal(d.processing, want.processing) || !slices.Equal(d.connect, want.connect) || !slices.Equal(d.rest, want.rest) {
+		t.Fatalf("parts %+v, want %+v", d, want)
 	}
 }
 

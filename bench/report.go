@@ -124,6 +124,16 @@ type Delayed struct {
 	OvershootP50Seconds float64 `json:"overshoot_p50_seconds"`
 	OvershootP99Seconds float64 `json:"overshoot_p99_seconds"`
 	TargetDelaySeconds  float64 `json:"target_delay_seconds"`
+	// The durations in parts (p50 / p99 of each): processing is the
+	// target's wait and wake-up as the kernel's arrival stamp dates it;
+	// connect and rest (the request built and written, the body read) are
+	// the prober's side of an overshoot.
+	ProcessingP50Seconds float64 `json:"processing_p50_seconds"`
+	ProcessingP99Seconds float64 `json:"processing_p99_seconds"`
+	ConnectP50Seconds    float64 `json:"connect_p50_seconds"`
+	ConnectP99Seconds    float64 `json:"connect_p99_seconds"`
+	RestP50Seconds       float64 `json:"rest_p50_seconds"`
+	RestP99Seconds       float64 `json:"rest_p99_seconds"`
 }
 
 func newReport(o Options, hz int64) *Report {
@@ -177,6 +187,10 @@ func (r *Report) fill(w *window, a *analysis, produced map[string]*stopLine) {
 		p50, p99 := quantile(a.delayed, 0.5), quantile(a.delayed, 0.99)
 		r.Delayed = Delayed{Probes: n, P50Seconds: p50.Seconds(), P99Seconds: p99.Seconds(), TargetDelaySeconds: DelayedTarget.Seconds(),
 			OvershootP50Seconds: (p50 - DelayedTarget).Seconds(), OvershootP99Seconds: (p99 - DelayedTarget).Seconds()}
+		dp := &a.delayedParts
+		r.Delayed.ProcessingP50Seconds, r.Delayed.ProcessingP99Seconds = quantile(dp.processing, 0.5).Seconds(), quantile(dp.processing, 0.99).Seconds()
+		r.Delayed.ConnectP50Seconds, r.Delayed.ConnectP99Seconds = quantile(dp.connect, 0.5).Seconds(), quantile(dp.connect, 0.99).Seconds()
+		r.Delayed.RestP50Seconds, r.Delayed.RestP99Seconds = quantile(dp.rest, 0.5).Seconds(), quantile(dp.rest, 0.99).Seconds()
 	}
 }
 
@@ -275,6 +289,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("GET /metrics", "p50 %s  max %s  (%d bytes, %d GETs)", ms(r.Render.Metrics.P50Seconds), ms(r.Render.Metrics.MaxSeconds), r.Render.Metrics.Bytes, r.Render.Metrics.N)
 	if d := r.Delayed; d.Probes > 0 {
 		row("50 ms target", "p50 %s  p99 %s  (overshoot p50 %s, p99 %s; %d probes)", ms(d.P50Seconds), ms(d.P99Seconds), ms(d.OvershootP50Seconds), ms(d.OvershootP99Seconds), d.Probes)
+		row("  in parts", "processing p50 %s p99 %s (the target); connect p50 %s p99 %s, rest p50 %s p99 %s (the prober)",
+			ms(d.ProcessingP50Seconds), ms(d.ProcessingP99Seconds), ms(d.ConnectP50Seconds), ms(d.ConnectP99Seconds), ms(d.RestP50Seconds), ms(d.RestP99Seconds))
 	}
 	if s := r.Soak; s != nil {
 		names := slices.Sorted(maps.Keys(s.RSSGrowthMiB))

@@ -28,9 +28,10 @@ measures for --duration: probes/s achieved and planned, CPU per 1,000
 probes of the vantage processes (/proc/PID/stat), RSS and peak RSS,
 scheduling lag (start − planned slot) and gaps between runs, overruns,
 result-queue depth, batch commit latency, GET / and GET /metrics latency,
-and the stored durations of the 50 ms target. Then it stops the agents and
-the server (SIGTERM: the final flush) and checks that every result
-produced was stored. Linux only. Exit code 1 when results were lost.
+and the stored durations of the 50 ms target, whole and in parts (the
+target's processing; the prober's connect and the rest). Then it stops the
+agents and the server (SIGTERM: the final flush) and checks that every
+result produced was stored. Linux only. Exit code 1 when results were lost.
 
 --soak looks for slow trouble too: every tenth check probes a hostile or
 flaky target instead (20 % failures, a target that never answers, one that

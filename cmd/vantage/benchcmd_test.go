@@ -69,8 +69,13 @@ func checkBenchReport(t *testing.T, out []byte, regions int, planned float64, de
 			Index, Metrics struct{ N int }
 		}
 		Delayed struct {
-			Probes     int
-			P50Seconds float64 `json:"p50_seconds"`
+			Probes               int
+			P50Seconds           float64 `json:"p50_seconds"`
+			P99Seconds           float64 `json:"p99_seconds"`
+			ProcessingP50Seconds float64 `json:"processing_p50_seconds"`
+			ConnectP99Seconds    float64 `json:"connect_p99_seconds"`
+			RestP50Seconds       float64 `json:"rest_p50_seconds"`
+			RestP99Seconds       float64 `json:"rest_p99_seconds"`
 		} `json:"delayed_target"`
 	}
 	if err := json.Unmarshal(out, &rep); err != nil {
@@ -96,6 +101,13 @@ func checkBenchReport(t *testing.T, out []byte, regions int, planned float64, de
 	}
 	if rep.Delayed.Probes < delayed || rep.Delayed.P50Seconds < 0.050 || rep.Delayed.P50Seconds > 1 {
 		t.Errorf("50 ms target: %+v", rep.Delayed)
+	}
+	// The target answers 50 ms after it read the request, so processing
+	// (written → first byte) takes at least that, and is part of the total.
+	d := rep.Delayed
+	if d.ProcessingP50Seconds < 0.050 || d.ProcessingP50Seconds > d.P50Seconds || d.ConnectP99Seconds <= 0 ||
+		d.RestP50Seconds < 0 || d.RestP99Seconds >= d.P99Seconds {
+		t.Errorf("50 ms target in parts: %+v", d)
 	}
 }
 
