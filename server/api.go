@@ -167,11 +167,28 @@ func (s *Server) latestByCheck(ctx context.Context) (map[string][]results.Record
 	if err != nil {
 		return nil, fmt.Errorf("read latest results: %w", err)
 	}
+	return byCheck(recs), nil
+}
+
+// byCheck groups recs by check. The store lists them by check, so each
+// check's records are a run of recs, used in place (a copy each was a
+// third of a GET / at 1,000 checks); a check met again later (a store
+// that does not sort) gets a slice of its own.
+func byCheck(recs []results.Record) map[string][]results.Record {
 	out := make(map[string][]results.Record)
-	for _, r := range recs {
-		out[r.Check] = append(out[r.Check], r)
+	for i := 0; i < len(recs); {
+		j := i + 1
+		for j < len(recs) && recs[j].Check == recs[i].Check {
+			j++
+		}
+		if prev, ok := out[recs[i].Check]; ok {
+			out[recs[i].Check] = append(prev[:len(prev):len(prev)], recs[i:j]...)
+		} else {
+			out[recs[i].Check] = recs[i:j:j]
+		}
+		i = j
 	}
-	return out, nil
+	return out
 }
 
 func describe(c config.Check, latest []results.Record, now time.Time) checkJSON {

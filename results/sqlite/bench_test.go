@@ -120,3 +120,32 @@ func dailyUptime(rs []results.Rollup, since time.Time) map[int]float64 {
 	}
 	return out
 }
+
+// BenchmarkLatest measures reading the newest record of 1,000 checks × 3
+// regions, what the overview and /api/v1/checks read on every request.
+func BenchmarkLatest(b *testing.B) {
+	s := openBenchStore(b, Options{})
+	regions := []string{"ap", "eu", "us"}
+	start := time.Now().UTC().Add(-time.Hour)
+	var recs []results.Record
+	for n := range 2 * 3000 {
+		series := n % 3000
+		recs = append(recs, benchRecord(fmt.Sprintf("check-%04d", series/3), regions[series%3], start.Add(time.Duration(n)*time.Millisecond), n))
+	}
+	if err := s.Write(b.Context(), recs...); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Flush(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		latest, err := s.Latest(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(latest) != 3000 {
+			b.Fatalf("%d latest records, want 3000", len(latest))
+		}
+	}
+}

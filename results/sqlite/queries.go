@@ -18,11 +18,12 @@ func (s *Store) Latest(ctx context.Context) ([]results.Record, error) {
 	if s.closed() {
 		return nil, fmt.Errorf("latest results: %w", ErrClosed)
 	}
-	recs, err := s.queryRecords(ctx, `SELECT `+qualifiedColumnList("results")+
+	recs, err := s.queryRecords(ctx, int(s.latestLen.Load()), `SELECT `+qualifiedColumnList("results")+
 		` FROM latest JOIN results ON results.seq = latest.seq ORDER BY latest.check_name, latest.region`)
 	if err != nil {
 		return nil, fmt.Errorf("latest results: %w", err)
 	}
+	s.latestLen.Store(int64(len(recs)))
 	return recs, nil
 }
 
@@ -64,7 +65,7 @@ func (s *Store) Results(ctx context.Context, q results.Query) ([]results.Record,
 // regionResults returns the newest limit records of one check × region.
 func (s *Store) regionResults(ctx context.Context, q results.Query, region string, limit int) ([]results.Record, error) {
 	query, args := resultsQuery(q, region, limit)
-	return s.queryRecords(ctx, query, args...)
+	return s.queryRecords(ctx, 0, query, args...)
 }
 
 // resultsQuery selects the newest limit records of q.Check in region, a
@@ -84,13 +85,13 @@ func resultsQuery(q results.Query, region string, limit int) (string, []any) {
 }
 
 // queryRecords runs a query selecting recordColumnList.
-func (s *Store) queryRecords(ctx context.Context, query string, args ...any) ([]results.Record, error) {
+func (s *Store) queryRecords(ctx context.Context, capacity int, query string, args ...any) ([]results.Record, error) {
 	rows, err := s.rdb.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []results.Record
+	out := make([]results.Record, 0, capacity)
 	for rows.Next() {
 		r, err := scanRecord(rows)
 		if err != nil {

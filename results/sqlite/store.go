@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -160,6 +161,11 @@ type Store struct {
 	// migration 0004): earlier hours are summed from minute rollups. Zero
 	// when every hour has them.
 	hoursSince time.Time
+
+	// latestLen is how many records the last Latest returned: the next
+	// one's slice starts with that capacity (growing it by appending
+	// allocated twice what it holds).
+	latestLen atomic.Int64
 
 	stmtMu      sync.Mutex
 	stmts       map[string]*sql.Stmt // prepared reads by query text (bounded)
