@@ -48,9 +48,8 @@ func exportedNames(t *testing.T) map[string]bool {
 	if _, err := alerts.New(t.Context(), alerts.Options{Rules: cfg.Alerts, Notifiers: notifiers, Store: st, Registerer: reg}); err != nil {
 		t.Fatal(err)
 	}
-	e := &series{ok: 1, sum: 1, created: time.Now()}
-	e.buckets[7]++
-	e.native.observe(1)
+	e := &series{created: time.Now()}
+	e.count(true, 1)
 	reg.MustRegister(oneMetric{durationMetricOf(descDuration, e, "c", "r")},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	fams, err := reg.Gather()

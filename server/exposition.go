@@ -63,8 +63,7 @@ func (s *Server) serveText(w http.ResponseWriter, r *http.Request) {
 		gz := pooledGzip(&s.gzips, w)
 		s.renderText(gz, core)
 		_ = gz.Close() // an error means the scraper went away
-		gz.Reset(io.Discard)
-		s.gzips.Put(gz)
+		putGzip(&s.gzips, gz)
 		return
 	}
 	mw := newMemberWriter(w, &s.gzips, &s.chunks)

@@ -85,7 +85,7 @@ func (m *memberWriter) dispatch() {
 		gz := pooledGzip(m.gzips, &out)
 		_, _ = gz.Write(chunk) // writes to a bytes.Buffer do not fail
 		_ = gz.Close()
-		m.gzips.Put(gz)
+		putGzip(m.gzips, gz)
 		if cap(chunk) == memberSize {
 			m.chunks.Put(&chunk)
 		}
@@ -101,6 +101,12 @@ func pooledGzip(pool *sync.Pool, w io.Writer) *gzip.Writer {
 	}
 	gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed) // a valid level never fails
 	return gz
+}
+
+// putGzip returns a closed gz to pool, no longer holding its writer.
+func putGzip(pool *sync.Pool, gz *gzip.Writer) {
+	gz.Reset(io.Discard)
+	pool.Put(gz)
 }
 
 // Close compresses what is left (an empty member when nothing was

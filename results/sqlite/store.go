@@ -197,17 +197,19 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		life: life, endLife: endLife,
 		writerDone: make(chan struct{}), prunerDone: make(chan struct{}),
 	}
+	fail := func(err error) (*Store, error) {
+		endLife()
+		return nil, fmt.Errorf("open results store %s: %w", o.Path, errors.Join(err, wdb.Close(), rdb.Close()))
+	}
 	s.pending.every = o.RollupInterval
 	if o.ReadOnly {
 		if s.unmarked, err = unmarkedRegions(ctx, wdb); err != nil {
-			endLife()
-			return nil, fmt.Errorf("open results store %s: %w", o.Path, errors.Join(err, wdb.Close(), rdb.Close()))
+			return fail(err)
 		}
 	} else {
 		n, err := s.pending.adoptUnwritten(ctx, wdb)
 		if err != nil {
-			endLife()
-			return nil, fmt.Errorf("open results store %s: %w", o.Path, errors.Join(err, wdb.Close(), rdb.Close()))
+			return fail(err)
 		}
 		if n > 0 {
 			s.log.Info("rollups of results stored before a crash summed again", "results", n)
@@ -218,8 +220,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	if o.Registerer != nil {
 		if s.metrics, err = newMetrics(o.Registerer, s); err != nil {
-			endLife()
-			return nil, fmt.Errorf("open results store %s: %w", o.Path, errors.Join(err, wdb.Close(), rdb.Close()))
+			return fail(err)
 		}
 	}
 	go s.runWriter()
