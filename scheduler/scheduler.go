@@ -202,15 +202,21 @@ func (s *Scheduler) run(j Job, off time.Duration, g *guard) {
 		s.overrun(j, g, "previous run still in progress")
 		return
 	}
-	defer g.running.Store(false)
 	if prev := g.last.Swap(planned.UnixNano()); prev >= planned.UnixNano() {
+		g.running.Store(false)
 		return // this slot already ran (a timer fired twice)
 	}
 	if !s.acquire(planned.Add(j.Interval)) {
+		g.running.Store(false)
 		s.overrun(j, g, "no free probe slot before the next run")
 		return
 	}
-	defer s.release()
+	// The job is free again before its probe slot is: once InFlight reads
+	// 0, no run holds its job, and the next slot of any job runs.
+	defer func() {
+		g.running.Store(false)
+		s.release()
+	}()
 	if g.overrunning.Swap(false) {
 		s.opts.Logger.Info("probes on time again", "check", j.Check, "region", j.Region)
 	}

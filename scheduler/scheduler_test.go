@@ -123,6 +123,9 @@ func TestRunsOnDeterministicSlots(t *testing.T) {
 			t.Fatalf("probe deadline %s away, want the 5s timeout", left)
 		}
 		want = want.Add(interval)
+		// The run is recorded before it ends: the next slot would find it
+		// still running, an overrun, if the clock moved on before that.
+		waitFor(t, func() bool { return s.Stats().InFlight == 0 })
 	}
 	if time.Duration(rec.runs[0].Planned.UnixNano())%interval != off {
 		t.Fatalf("slot not on the check's offset")
