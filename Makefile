@@ -76,7 +76,9 @@ test-timing:
 TEMPL ?= $(GO) run github.com/a-h/templ/cmd/templ@v0.3.960
 
 templ:
-	$(TEMPL) generate -path statuspage
+	@for d in $$(find . -name '*.templ' -not -path './.git/*' -exec dirname {} \; | sort -u); do \
+		$(TEMPL) generate -path "$$d" || exit 1; \
+	done
 
 templ-check:
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \

@@ -73,3 +73,54 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	w.n += len(p)
 	return len(p), nil
 }
+
+// BenchmarkOverview renders the overview (GET /) of 1,000 HTTP checks,
+// each with a stored latest result.
+func BenchmarkOverview(b *testing.B) {
+	const n = 1000
+	var src strings.Builder
+	fmt.Fprintf(&src, "storage: {path: %q}\nserver: {public_api: true, rate_limit: {disabled: true}}\ndefaults: {interval: 1h, timeout: 5s}\nchecks:\n", filepath.Join(b.TempDir(), "r.db"))
+	for i := range n {
+		fmt.Fprintf(&src, "  - {name: c%05d, http: {url: \"http://127.0.0.1:1/%d\"}}\n", i, i)
+	}
+	cfg, err := config.Parse("bench.yaml", []byte(src.String()), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := New(b.Context(), Options{Config: cfg})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.close(b.Context()) })
+	now := time.Now().UTC()
+	recs := make([]results.Record, n)
+	for i := range recs {
+		recs[i] = results.Record{ID: results.NewID(), Check: fmt.Sprintf("c%05d", i), Region: LocalRegion, Kind: "http", Target: fmt.Sprintf("http://127.0.0.1:1/%d", i),
+			Started: now, Duration: 50 * time.Millisecond, OK: i%10 != 0, StatusCode: 200, ErrorClass: "status", Error: "unexpected status 500",
+			Detail: []byte(`{"http":{"status_code":200,"version":"HTTP/1.1","content_length":3,"redirects":0}}`)}
+		if recs[i].OK {
+			recs[i].ErrorClass, recs[i].Error = "", ""
+		}
+	}
+	if err := s.Store().Write(b.Context(), recs...); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Store().Flush(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	h := s.Handler()
+	b.ReportAllocs()
+	var size int
+	for b.Loop() {
+		w := &countingWriter{header: http.Header{}}
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+		if w.code != 0 && w.code != http.StatusOK {
+			b.Fatal(w.code)
+		}
+		size = w.n
+	}
+	if size < n*100 {
+		b.Fatalf("overview of %d bytes for %d checks", size, n)
+	}
+	b.ReportMetric(float64(size)/1024, "KiB/page")
+}

@@ -227,7 +227,20 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	e.get(t, "/healthz", 200, nil)
 	e.get(t, "/readyz", 200, nil)
-	e.get(t, "/", 200, nil)
+	code, page := e.getBody("/")
+	for _, want := range []string{
+		"1 up, 0 degraded, 2 down, 0 unknown",
+		`<a href="/api/v1/checks/good">good</a></td><td>http</td><td class="state up">up</td>`,
+		`<td class="state down">down</td>`,
+		"status: details hidden (hide_target)",
+	} {
+		if code != 200 || !strings.Contains(page, want) {
+			t.Fatalf("GET /: %d, lacks %q:\n%s", code, want, page)
+		}
+	}
+	if strings.Contains(page, host) {
+		t.Fatalf("GET / shows the hidden target %s:\n%s", host, page)
+	}
 
 	png := []byte("\x89PNG\r\n\x1a\nscreenshot")
 	rec := results.Record{ID: results.NewID(), Check: "good", Region: "local", Kind: "browser", Started: time.Now().UTC(), OK: false, Screenshot: png}
