@@ -14,12 +14,12 @@ import (
 	"github.com/vantageprobe/vantage/results"
 )
 
-// BenchmarkMetricsScrape renders /metrics with 10,000 HTTP checks, each
-// with a latest result (about 130,000 series).
-func BenchmarkMetricsScrape(b *testing.B) {
-	const n = 10000
+// benchServer is a server (not running) of n HTTP checks c00000 … every
+// hour, with the top-level keys top.
+func benchServer(b *testing.B, n int, top string) *Server {
+	b.Helper()
 	var src strings.Builder
-	fmt.Fprintf(&src, "storage: {path: %q}\ndefaults: {interval: 1h, timeout: 5s}\nchecks:\n", filepath.Join(b.TempDir(), "r.db"))
+	fmt.Fprintf(&src, "storage: {path: %q}\n%sdefaults: {interval: 1h, timeout: 5s}\nchecks:\n", filepath.Join(b.TempDir(), "r.db"), top)
 	for i := range n {
 		fmt.Fprintf(&src, "  - {name: c%05d, http: {url: \"http://127.0.0.1:1/%d\"}}\n", i, i)
 	}
@@ -32,6 +32,14 @@ func BenchmarkMetricsScrape(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = s.close(b.Context()) })
+	return s
+}
+
+// BenchmarkMetricsScrape renders /metrics with 10,000 HTTP checks, each
+// with a latest result (about 130,000 series).
+func BenchmarkMetricsScrape(b *testing.B) {
+	const n = 10000
+	s := benchServer(b, n, "")
 	now := time.Now().UTC()
 	for i := range n {
 		rec := results.Record{ID: results.NewID(), Check: fmt.Sprintf("c%05d", i), Region: LocalRegion, Kind: "http", Started: now,
@@ -78,20 +86,7 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 // each with a stored latest result.
 func BenchmarkOverview(b *testing.B) {
 	const n = 1000
-	var src strings.Builder
-	fmt.Fprintf(&src, "storage: {path: %q}\nserver: {public_api: true, rate_limit: {disabled: true}}\ndefaults: {interval: 1h, timeout: 5s}\nchecks:\n", filepath.Join(b.TempDir(), "r.db"))
-	for i := range n {
-		fmt.Fprintf(&src, "  - {name: c%05d, http: {url: \"http://127.0.0.1:1/%d\"}}\n", i, i)
-	}
-	cfg, err := config.Parse("bench.yaml", []byte(src.String()), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := New(b.Context(), Options{Config: cfg})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = s.close(b.Context()) })
+	s := benchServer(b, n, "server: {public_api: true, rate_limit: {disabled: true}}\n")
 	now := time.Now().UTC()
 	recs := make([]results.Record, n)
 	for i := range recs {
