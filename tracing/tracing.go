@@ -21,7 +21,6 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/exporters/zipkin"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -84,7 +83,7 @@ func newExporter(ctx context.Context, cfg Config, log *slog.Logger, o options) (
 	res := newResource(cfg)
 	e := &Exporter{}
 	if c := cfg.OTLP; c != nil {
-		exp, err := newOTLP(ctx, *c)
+		exp, err := newOTLP(*c)
 		if err != nil {
 			return nil, fmt.Errorf("otlp exporter: %w", err)
 		}
@@ -101,21 +100,12 @@ func newExporter(ctx context.Context, cfg Config, log *slog.Logger, o options) (
 	return e, nil
 }
 
-func newOTLP(ctx context.Context, c OTLPConfig) (sdktrace.SpanExporter, error) {
+func newOTLP(c OTLPConfig) (sdktrace.SpanExporter, error) {
 	client, err := httpClient(c.Timeout, c.TLS)
 	if err != nil {
 		return nil, err
 	}
-	compression := otlptracehttp.GzipCompression
-	if c.Compression == CompressionNone {
-		compression = otlptracehttp.NoCompression
-	}
-	return otlptracehttp.New(ctx,
-		otlptracehttp.WithEndpointURL(c.Endpoint),
-		otlptracehttp.WithHTTPClient(client),
-		otlptracehttp.WithHeaders(revealHeaders(c.Headers)),
-		otlptracehttp.WithCompression(compression),
-	)
+	return newOTLPExporter(c.Endpoint, client, revealHeaders(c.Headers), c.Compression != CompressionNone), nil
 }
 
 func newZipkin(c ZipkinConfig) (sdktrace.SpanExporter, error) {
@@ -332,7 +322,11 @@ type loggedExporter struct {
 func (l *loggedExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
 	err := l.SpanExporter.ExportSpans(ctx, spans)
 	if err != nil {
-		l.failed.Add(uint64(len(spans)))
+		lost := int64(len(spans))
+		if pe := (*partialError)(nil); errors.As(err, &pe) {
+			lost = min(max(pe.rejected, 0), lost) // the collector took the rest
+		}
+		l.failed.Add(uint64(lost))
 		if !l.failing.Swap(true) {
 			l.log.Warn("span export failed", "err", scrub(err.Error(), l.endpoint))
 		}
