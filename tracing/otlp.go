@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -37,8 +38,10 @@ import (
 // ExportTraceServiceRequest on the wire (both are field 1, repeated
 // ResourceSpans), as the OTLP specification intends.
 
-// Retries of one batch (OTLP/HTTP: 429, 502, 503 and 504 are transient,
-// and so is a timeout). Retry-After is honoured.
+// Retries of one batch. OTLP/HTTP: 429, 502, 503 and 504 are transient,
+// and so is a request that got no answer (a timeout, a refused or dropped
+// connection; not a certificate the client refuses). Retry-After is
+// honoured.
 const (
 	otlpRetryFor    = 30 * time.Second // a batch gives up after this long
 	otlpFirstWait   = time.Second      // then doubling, with jitter
@@ -67,13 +70,17 @@ func newOTLPExporter(url string, client *http.Client, headers map[string]string,
 	return e
 }
 
-// partialError is a collector's answer that it took some spans only.
+// partialError is a collector's answer that it took some spans only
+// (rejected > 0), or took all of them with a warning (rejected 0).
 type partialError struct {
 	rejected int64
 	message  string
 }
 
 func (e *partialError) Error() string {
+	if e.rejected == 0 {
+		return "collector took every span, with a warning: " + e.message
+	}
 	if e.message == "" {
 		return fmt.Sprintf("collector rejected %d spans", e.rejected)
 	}
@@ -144,16 +151,19 @@ func (e *otlpExporter) post(ctx context.Context, body []byte) (after time.Durati
 	}
 	resp, err := e.client.Do(req)
 	if err != nil {
-		var ne net.Error
-		if ctx.Err() == nil && errors.As(err, &ne) && ne.Timeout() {
-			return 0, err
+		if ctx.Err() != nil || refusedCertificate(err) {
+			return -1, err
 		}
-		return -1, err
+		return 0, err // no answer: the spec's "SHOULD retry"
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, otlpMaxResponse))
 	switch code := resp.StatusCode; {
 	case code >= 200 && code < 300:
+		ct := resp.Header.Get("Content-Type")
+		if ct != "" && !strings.HasPrefix(ct, "application/x-protobuf") {
+			return 0, nil // not an ExportTraceServiceResponse: nothing to read
+		}
 		if rejected, msg := partialSuccess(answer); rejected > 0 || msg != "" {
 			return -1, &partialError{rejected: rejected, message: msg}
 		}
@@ -169,17 +179,30 @@ func (e *otlpExporter) post(ctx context.Context, body []byte) (after time.Durati
 	}
 }
 
-// retryAfter reads a Retry-After header: seconds or an HTTP date; 0 when
-// absent or unreadable (the back-off applies).
+// refusedCertificate reports whether the client refused the collector's
+// certificate: retrying cannot help.
+func refusedCertificate(err error) bool {
+	var (
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		verify   *tls.CertificateVerificationError
+	)
+	return errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &verify)
+}
+
+// retryAfter reads a Retry-After header: seconds or an HTTP date, at
+// most an hour (longer than any batch waits); 0 when absent or
+// unreadable (the back-off applies).
 func retryAfter(v string) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return max(time.Duration(s)*time.Second, time.Millisecond)
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil && s >= 0 {
+		return max(time.Duration(min(s, 3600))*time.Second, time.Millisecond)
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return max(time.Until(t), time.Millisecond)
+		return min(max(time.Until(t), time.Millisecond), time.Hour)
 	}
 	return 0
 }
@@ -257,6 +280,7 @@ func (e *otlpExporter) Shutdown(ctx context.Context) error {
 func resourceSpans(spans []sdktrace.ReadOnlySpan) []*tracepb.ResourceSpans {
 	var out []*tracepb.ResourceSpans
 	var resources []*resource.Resource
+	var scopes [][]instrumentation.Scope // per resource, as its ScopeSpans
 	for _, s := range spans {
 		i := 0
 		for i < len(resources) && !sameResource(resources[i], s.Resource()) {
@@ -270,22 +294,20 @@ func resourceSpans(spans []sdktrace.ReadOnlySpan) []*tracepb.ResourceSpans {
 				rs.SchemaUrl = r.SchemaURL()
 			}
 			out = append(out, rs)
+			scopes = append(scopes, nil)
 		}
-		rs := out[i]
-		scope := s.InstrumentationScope()
-		var ss *tracepb.ScopeSpans
-		for _, c := range rs.ScopeSpans {
-			if sameScope(c, scope) {
-				ss = c
-				break
-			}
+		rs, scope := out[i], s.InstrumentationScope()
+		j := 0
+		for j < len(scopes[i]) && scopes[i][j] != scope {
+			j++
 		}
-		if ss == nil {
-			ss = &tracepb.ScopeSpans{Scope: &commonpb.InstrumentationScope{
+		if j == len(scopes[i]) {
+			scopes[i] = append(scopes[i], scope)
+			rs.ScopeSpans = append(rs.ScopeSpans, &tracepb.ScopeSpans{Scope: &commonpb.InstrumentationScope{
 				Name: scope.Name, Version: scope.Version, Attributes: keyValues(scope.Attributes.ToSlice()),
-			}, SchemaUrl: scope.SchemaURL}
-			rs.ScopeSpans = append(rs.ScopeSpans, ss)
+			}, SchemaUrl: scope.SchemaURL})
 		}
+		ss := rs.ScopeSpans[j]
 		ss.Spans = append(ss.Spans, spanProto(s))
 	}
 	return out
@@ -296,12 +318,6 @@ func sameResource(a, b *resource.Resource) bool {
 		return a == b
 	}
 	return a == b || (a.Equivalent() == b.Equivalent() && a.SchemaURL() == b.SchemaURL())
-}
-
-func sameScope(ss *tracepb.ScopeSpans, s instrumentation.Scope) bool {
-	return ss.Scope.Name == s.Name && ss.Scope.Version == s.Version && ss.SchemaUrl == s.SchemaURL &&
-		proto.Equal(&commonpb.InstrumentationScope{Attributes: ss.Scope.Attributes},
-			&commonpb.InstrumentationScope{Attributes: keyValues(s.Attributes.ToSlice())})
 }
 
 // spanProto is s in OTLP.

@@ -3,6 +3,8 @@ package tracing
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -26,6 +28,8 @@ import (
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/vantageprobe/vantage/probes"
 )
 
 // collector is a loopback OTLP/HTTP endpoint whose answers a test scripts:
@@ -162,13 +166,15 @@ func TestOTLPEncoding(t *testing.T) {
 		if err := c.exporter(gzip).ExportSpans(t.Context(), stubSpans()); err != nil {
 			t.Fatalf("gzip %v: %v", gzip, err)
 		}
-		if len(c.got) != 1 {
-			t.Fatalf("gzip %v: %d requests", gzip, len(c.got))
+		c.mu.Lock()
+		got, h := c.got, c.header
+		c.mu.Unlock()
+		if len(got) != 1 {
+			t.Fatalf("gzip %v: %d requests", gzip, len(got))
 		}
-		if !proto.Equal(want, c.got[0]) {
-			t.Errorf("gzip %v: request\n%s\nwant\n%s", gzip, prototext.Format(c.got[0]), prototext.Format(want))
+		if !proto.Equal(want, got[0]) {
+			t.Errorf("gzip %v: request\n%s\nwant\n%s", gzip, prototext.Format(got[0]), prototext.Format(want))
 		}
-		h := c.header
 		if h.Get("Content-Type") != "application/x-protobuf" || h.Get("X-Api-Key") != "k1" || (h.Get("Content-Encoding") == "gzip") != gzip {
 			t.Errorf("gzip %v: headers %v", gzip, h)
 		}
@@ -244,6 +250,12 @@ func TestOTLPFailures(t *testing.T) {
 		{"401 in plain text", func(_ int64, w http.ResponseWriter) {
 			http.Error(w, "bad api key", http.StatusUnauthorized)
 		}, "collector answered 401 Unauthorized: bad api key", false},
+		{"500", func(_ int64, w http.ResponseWriter) {
+			w.WriteHeader(http.StatusInternalServerError)
+		}, "collector answered 500 Internal Server Error", false},
+		{"413", func(_ int64, w http.ResponseWriter) {
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+		}, "collector answered 413 Request Entity Too Large", false},
 		{"always 503", func(_ int64, w http.ResponseWriter) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}, "collector answered 503 Service Unavailable (gave up after", true},
@@ -314,5 +326,214 @@ func TestOTLPShutdown(t *testing.T) {
 	}
 	if err := e.ExportSpans(t.Context(), stubSpans()); !errors.Is(err, errExporterStopped) {
 		t.Fatalf("export after Shutdown: %v", err)
+	}
+}
+
+// TestOTLPNoAnswer: a refused connection, and one dropped without an
+// answer, are retried (the spec's SHOULD) until the batch gives up.
+func TestOTLPNoAnswer(t *testing.T) {
+	t.Run("refused", func(t *testing.T) {
+		e := newOTLPExporter("http://"+deadAddr(t)+"/v1/traces", &http.Client{Timeout: time.Second}, nil, false)
+		e.firstWait, e.retryFor = 20*time.Millisecond, 300*time.Millisecond
+		err := e.ExportSpans(t.Context(), stubSpans())
+		if err == nil || !strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "after 1 attempts") {
+			t.Fatalf("error %v, want connection refused after retries", err)
+		}
+	})
+	t.Run("dropped, then taken", func(t *testing.T) {
+		c := newCollector(t, func(n int64, w http.ResponseWriter) {
+			if n == 1 {
+				conn, _, err := w.(http.Hijacker).Hijack()
+				if err == nil {
+					conn.Close() // no answer at all
+				}
+				return
+			}
+			ok(n, w)
+		})
+		if err := c.exporter(true).ExportSpans(t.Context(), stubSpans()); err != nil {
+			t.Fatal(err)
+		}
+		if n := c.requests.Load(); n != 2 {
+			t.Fatalf("%d requests, want 2", n)
+		}
+	})
+}
+
+// TestOTLPRetryAfterWaits: a Retry-After longer than the back-off is what
+// the exporter waits.
+func TestOTLPRetryAfterWaits(t *testing.T) {
+	c := newCollector(t, func(n int64, w http.ResponseWriter) {
+		if n == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		ok(n, w)
+	})
+	start := time.Now()
+	if err := c.exporter(false).ExportSpans(t.Context(), stubSpans()); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took < time.Second {
+		t.Fatalf("retried after %s, before the collector's Retry-After of 1 s", took)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	soon := time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)
+	tests := []struct {
+		in       string
+		min, max time.Duration
+	}{
+		{"", 0, 0},
+		{"garbage", 0, 0},
+		{"-5", 0, 0},
+		{"0", time.Millisecond, time.Millisecond},
+		{"7", 7 * time.Second, 7 * time.Second},
+		{"99999999999", time.Hour, time.Hour}, // capped, not wrapped negative
+		{soon, 85 * time.Second, 90 * time.Second},
+		{"Mon, 02 Jan 2006 15:04:05 GMT", time.Millisecond, time.Millisecond}, // past
+	}
+	for _, tt := range tests {
+		if got := retryAfter(tt.in); got < tt.min || got > tt.max {
+			t.Errorf("retryAfter(%q) = %s, want %s-%s", tt.in, got, tt.min, tt.max)
+		}
+	}
+}
+
+// TestOTLPWarning: a partial success that rejected nothing is a warning,
+// logged once, neither a failure nor counted.
+func TestOTLPWarning(t *testing.T) {
+	c := newCollector(t, func(_ int64, w http.ResponseWriter) {
+		out, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{PartialSuccess: &coltracepb.ExportTracePartialSuccess{ErrorMessage: "attribute truncated"}})
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		_, _ = w.Write(out)
+	})
+	var logs strings.Builder
+	le := &loggedExporter{SpanExporter: c.exporter(true), log: slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))}
+	for range 2 {
+		if err := le.ExportSpans(t.Context(), stubSpans()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if le.failed.Load() != 0 || le.failing.Load() {
+		t.Fatalf("a warning counted as a failure: %d failed", le.failed.Load())
+	}
+	if n := strings.Count(logs.String(), "attribute truncated"); n != 1 {
+		t.Fatalf("warning logged %d times, want once:\n%s", n, logs.String())
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  *strings.Builder
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// TestOTLPGrouping: spans of two resources and two scopes go out grouped,
+// in the order they came, with the schema URLs, every kind of attribute
+// value, a link's trace state and remoteness, and every span kind and
+// status.
+func TestOTLPGrouping(t *testing.T) {
+	resA := resource.NewWithAttributes("https://opentelemetry.io/schemas/1.26.0", attribute.String("service.name", "a"))
+	resB := resource.NewSchemaless(attribute.String("service.name", "b"))
+	scope1, scope2 := instrumentation.Scope{Name: "one"}, instrumentation.Scope{Name: "two", Version: "2"}
+	ts, _ := trace.ParseTraceState("k=v")
+	remote := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{3}, SpanID: trace.SpanID{3}, TraceState: ts, Remote: true})
+	kinds := []trace.SpanKind{trace.SpanKindServer, trace.SpanKindProducer, trace.SpanKindConsumer, trace.SpanKindUnspecified}
+	var spans []sdktrace.ReadOnlySpan
+	for i, k := range kinds {
+		stub := tracetest.SpanStub{
+			Name: fmt.Sprint(i), SpanKind: k, Resource: resA, InstrumentationScope: scope1,
+			SpanContext: trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{1}, SpanID: trace.SpanID{byte(i + 1)}}),
+		}
+		if i%2 == 1 {
+			stub.InstrumentationScope = scope2
+		}
+		if i == 3 {
+			stub.Resource = resB
+			stub.Links = []sdktrace.Link{{SpanContext: remote}}
+			stub.Attributes = []attribute.KeyValue{
+				attribute.ByteSlice("raw", []byte{0, 1}),
+				attribute.Slice("mixed", attribute.StringValue("x"), attribute.Int64Value(2)),
+				attribute.Map("m", attribute.Bool("b", false)),
+				{Key: "none"},
+			}
+		}
+		spans = append(spans, stub.Snapshot())
+	}
+	got := resourceSpans(spans)
+	if len(got) != 2 || got[0].SchemaUrl != "https://opentelemetry.io/schemas/1.26.0" || got[1].SchemaUrl != "" {
+		t.Fatalf("resources: %v", got)
+	}
+	a := got[0].ScopeSpans
+	if len(a) != 2 || a[0].Scope.Name != "one" || a[1].Scope.Name != "two" || a[1].Scope.Version != "2" ||
+		len(a[0].Spans) != 2 || a[0].Spans[0].Name != "0" || a[0].Spans[1].Name != "2" || len(a[1].Spans) != 1 {
+		t.Fatalf("scopes of the first resource: %v", a)
+	}
+	wantKinds := []tracepb.Span_SpanKind{tracepb.Span_SPAN_KIND_SERVER, tracepb.Span_SPAN_KIND_CONSUMER, tracepb.Span_SPAN_KIND_PRODUCER}
+	for i, sp := range []*tracepb.Span{a[0].Spans[0], a[0].Spans[1], a[1].Spans[0]} {
+		if sp.Kind != wantKinds[i] || sp.Status.GetCode() != tracepb.Status_STATUS_CODE_UNSET || sp.Flags != 0x100 {
+			t.Errorf("span %s: kind %v, status %v, flags %#x", sp.Name, sp.Kind, sp.Status, sp.Flags)
+		}
+	}
+	last := got[1].ScopeSpans[0].Spans[0]
+	if last.Kind != tracepb.Span_SPAN_KIND_UNSPECIFIED || len(last.Links) != 1 || last.Links[0].TraceState != "k=v" || last.Links[0].Flags != 0x300 {
+		t.Fatalf("last span: %v", last)
+	}
+	wantAttrs := &tracepb.Span{Attributes: []*commonpb.KeyValue{
+		{Key: "raw", Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_BytesValue{BytesValue: []byte{0, 1}}}},
+		{Key: "mixed", Value: arr(str("x"), &commonpb.AnyValue{Value: &commonpb.AnyValue_IntValue{IntValue: 2}})},
+		{Key: "m", Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_KvlistValue{KvlistValue: &commonpb.KeyValueList{Values: []*commonpb.KeyValue{
+			{Key: "b", Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_BoolValue{BoolValue: false}}}}}}}},
+		{Key: "none", Value: &commonpb.AnyValue{}},
+	}}
+	if !proto.Equal(wantAttrs, &tracepb.Span{Attributes: last.Attributes}) {
+		t.Fatalf("attributes\n%s\nwant\n%s", prototext.Format(&tracepb.Span{Attributes: last.Attributes}), prototext.Format(wantAttrs))
+	}
+}
+
+// TestShutdownCutsExportInFlight: Exporter.Shutdown with a deadline ends
+// an export that waits on a hanging collector (the batch processor would
+// only stop the exporter after that export), and counts its spans lost.
+func TestShutdownCutsExportInFlight(t *testing.T) {
+	cut := make(chan struct{})
+	var once sync.Once
+	c := newCollector(t, func(_ int64, w http.ResponseWriter) {})
+	c.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.requests.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body) // then the server watches the connection
+		<-r.Context().Done()               // hangs until the client gives up
+		once.Do(func() { close(cut) })
+	})
+	b := newBackend(t, http.StatusOK)
+	rec := probeHTTP(t, probes.HTTPSpec{URL: b.srv.URL})
+	e, err := newExporter(t.Context(), Config{OTLP: &OTLPConfig{Endpoint: c.srv.URL + "/v1/traces", Timeout: time.Minute}},
+		slog.New(slog.DiscardHandler), options{queue: 4, spanQueue: 8, batchTimeout: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Export(rec)
+	for c.requests.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if err := e.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown: %v, want the deadline", err)
+	}
+	select {
+	case <-cut:
+	case <-time.After(2 * time.Second):
+		t.Fatal("the export in flight still waits on the collector after Shutdown")
+	}
+	if st := e.Stats()[NameOTLP]; st.FailedSpans == 0 {
+		t.Fatalf("the cut export's spans are not counted: %+v", st)
 	}
 }

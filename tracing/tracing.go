@@ -304,7 +304,15 @@ func (s *sink) shutdown(ctx context.Context) error {
 	case <-s.done:
 	case <-ctx.Done():
 	}
-	return s.provider.Shutdown(ctx)
+	// The batch processor stops its exporter only after its last export,
+	// which may be retrying a dead collector for a while yet: when ctx
+	// ends, stop the exporter directly, which ends that export.
+	defer context.AfterFunc(ctx, func() { _ = s.exp.SpanExporter.Shutdown(context.Background()) })()
+	err := s.provider.Shutdown(ctx)
+	if ctx.Err() != nil {
+		s.exp.settle(time.Second) // the export just cut counts its spans before Stats is read
+	}
+	return err
 }
 
 // loggedExporter logs failed exports with slog, once per transition from
@@ -316,15 +324,33 @@ type loggedExporter struct {
 	endpoint string
 	log      *slog.Logger
 	failing  atomic.Bool
+	warned   atomic.Bool // a collector's warning was logged
 	failed   atomic.Uint64
+	busy     atomic.Int64 // exports in flight
+}
+
+// settle waits until no export is in flight, for limit at most.
+func (l *loggedExporter) settle(limit time.Duration) {
+	for deadline := time.Now().Add(limit); l.busy.Load() > 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func (l *loggedExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	l.busy.Add(1)
+	defer l.busy.Add(-1)
 	err := l.SpanExporter.ExportSpans(ctx, spans)
+	if pe := (*partialError)(nil); errors.As(err, &pe) && pe.rejected <= 0 {
+		// Every span taken, with a warning: logged, once, not a failure.
+		if !l.warned.Swap(true) {
+			l.log.Warn("span export warning", "err", scrub(err.Error(), l.endpoint))
+		}
+		err = nil
+	}
 	if err != nil {
 		lost := int64(len(spans))
 		if pe := (*partialError)(nil); errors.As(err, &pe) {
-			lost = min(max(pe.rejected, 0), lost) // the collector took the rest
+			lost = min(pe.rejected, lost) // the collector took the rest
 		}
 		l.failed.Add(uint64(lost))
 		if !l.failing.Swap(true) {
