@@ -30,6 +30,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/vantageprobe/vantage/probes"
+	"github.com/vantageprobe/vantage/probes/probestest"
 )
 
 // collector is a loopback OTLP/HTTP endpoint whose answers a test scripts:
@@ -410,8 +411,8 @@ func TestOTLPWarning(t *testing.T) {
 		w.Header().Set("Content-Type", "application/x-protobuf")
 		_, _ = w.Write(out)
 	})
-	var logs strings.Builder
-	le := &loggedExporter{SpanExporter: c.exporter(true), log: slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))}
+	var logs probestest.SyncBuffer
+	le := &loggedExporter{SpanExporter: c.exporter(true), log: slog.New(slog.NewTextHandler(&logs, nil))}
 	for range 2 {
 		if err := le.ExportSpans(t.Context(), stubSpans()); err != nil {
 			t.Fatal(err)
@@ -423,17 +424,6 @@ func TestOTLPWarning(t *testing.T) {
 	if n := strings.Count(logs.String(), "attribute truncated"); n != 1 {
 		t.Fatalf("warning logged %d times, want once:\n%s", n, logs.String())
 	}
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  *strings.Builder
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 // TestOTLPGrouping: spans of two resources and two scopes go out grouped,
