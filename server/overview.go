@@ -60,8 +60,8 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 }
 
 // overviewRowOf is c's row: its state over its regions' latest results,
-// and the newest of them. A hide_target check's texts, which can name its
-// target, are hidden as in the API (report).
+// and the newest of them; when that one is fine but the check is not, the
+// detail says why, from the region that is not.
 func overviewRowOf(c config.Check, latest []results.Record, now time.Time) overviewRow {
 	row := overviewRow{
 		Name: c.Name, Href: "/api/v1/checks/" + url.PathEscape(c.Name), Type: string(c.Kind()),
@@ -70,19 +70,39 @@ func overviewRowOf(c config.Check, latest []results.Record, now time.Time) overv
 	if len(latest) == 0 {
 		return row
 	}
-	last := slices.MaxFunc(latest, func(a, b results.Record) int { return a.Started.Compare(b.Started) })
+	newest := func(a, b results.Record) int { return a.Started.Compare(b.Started) }
+	last := slices.MaxFunc(latest, newest)
 	row.Last = true
 	row.Started = last.Started.UTC().Format("15:04:05 UTC")
 	row.Duration = strconv.FormatFloat(float64(last.Duration)/float64(time.Millisecond), 'f', 1, 64) + " ms"
-	switch {
-	case last.Error != "" && c.HideTarget:
-		row.Detail = last.ErrorClass + ": details hidden (hide_target)"
-	case last.Error != "":
-		row.Detail = last.ErrorClass + ": " + last.Error
-	case last.Warning != "" && c.HideTarget:
-		row.Detail = "details hidden (hide_target)"
-	case last.Warning != "":
-		row.Detail = last.Warning
+	row.Detail = detailText(c, last)
+	if row.Detail == "" && row.State != StateUp {
+		// The newest result is fine but the check is not: say why, from
+		// the newest fresh result of the check's regions that is not.
+		var why *results.Record
+		for i, rec := range latest {
+			if c.InRegion(rec.Region) && fresh(c, rec, now) && recordState(rec) != StateUp && (why == nil || newest(rec, *why) > 0) {
+				why = &latest[i]
+			}
+		}
+		if why != nil {
+			row.Detail = why.Region + ": " + detailText(c, *why)
+		}
 	}
 	return row
+}
+
+// detailText is rec's error (with its class) or warning; "" when it has
+// neither. A hide_target check's texts, which can name its target, are
+// hidden as in the API (report).
+func detailText(c config.Check, rec results.Record) string {
+	switch {
+	case rec.Error != "" && c.HideTarget:
+		return rec.ErrorClass + ": details hidden (hide_target)"
+	case rec.Error != "":
+		return rec.ErrorClass + ": " + rec.Error
+	case rec.Warning != "" && c.HideTarget:
+		return "details hidden (hide_target)"
+	}
+	return rec.Warning
 }

@@ -22,6 +22,9 @@ func TestOverviewRow(t *testing.T) {
 		ErrorClass: "connect", Error: "dial tcp api.internal:80: connection refused"}
 	warned := results.Record{Region: "eu", Started: now, Duration: time.Millisecond, OK: true, Degraded: true,
 		Warning: "certificate of api.internal expires in 5 days"}
+	fine := results.Record{Region: "eu", Started: now, Duration: 3 * time.Millisecond, OK: true}
+	staleUS := us
+	staleUS.Started = now.Add(-5 * time.Minute)
 	tests := []struct {
 		name   string
 		check  config.Check
@@ -39,6 +42,12 @@ func TestOverviewRow(t *testing.T) {
 			overviewRow{State: StateDegraded, Last: true, Started: "11:59:55 UTC", Duration: "2000.0 ms", Detail: "connect: details hidden (hide_target)"}},
 		{"hide_target hides the warning", hidden, []results.Record{warned},
 			overviewRow{State: StateDegraded, Last: true, Started: "12:00:00 UTC", Duration: "1.0 ms", Detail: "details hidden (hide_target)"}},
+		{"the newest is fine, another region is not: it says why", check, []results.Record{us, fine},
+			overviewRow{State: StateDegraded, Last: true, Started: "12:00:00 UTC", Duration: "3.0 ms", Detail: "us: connect: dial tcp api.internal:80: connection refused"}},
+		{"a stale failure does not explain", check, []results.Record{staleUS, fine},
+			overviewRow{State: StateUp, Last: true, Started: "12:00:00 UTC", Duration: "3.0 ms"}},
+		{"hidden in the region's detail too", hidden, []results.Record{us, fine},
+			overviewRow{State: StateDegraded, Last: true, Started: "12:00:00 UTC", Duration: "3.0 ms", Detail: "us: connect: details hidden (hide_target)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
