@@ -86,6 +86,38 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 // each with a stored latest result.
 func BenchmarkOverview(b *testing.B) {
 	const n = 1000
+	h := benchLatest(b, n)
+	b.ReportAllocs()
+	var size int
+	for b.Loop() {
+		size = benchGet(b, h, "/")
+	}
+	if size < n*100 {
+		b.Fatalf("overview of %d bytes for %d checks", size, n)
+	}
+	b.ReportMetric(float64(size)/1024, "KiB/page")
+}
+
+// BenchmarkAPIChecks answers GET /api/v1/checks for 1,000 HTTP checks,
+// each with a stored latest result.
+func BenchmarkAPIChecks(b *testing.B) {
+	const n = 1000
+	h := benchLatest(b, n)
+	b.ReportAllocs()
+	var size int
+	for b.Loop() {
+		size = benchGet(b, h, "/api/v1/checks")
+	}
+	if size < n*500 {
+		b.Fatalf("answer of %d bytes for %d checks", size, n)
+	}
+	b.ReportMetric(float64(size)/1024, "KiB/answer")
+}
+
+// benchLatest is the handler of a server of n HTTP checks, each with one
+// stored result (every tenth failing), the JSON API public.
+func benchLatest(b *testing.B, n int) http.Handler {
+	b.Helper()
 	s := benchServer(b, n, "server: {public_api: true, rate_limit: {disabled: true}}\n")
 	now := time.Now().UTC()
 	recs := make([]results.Record, n)
@@ -103,19 +135,15 @@ func BenchmarkOverview(b *testing.B) {
 	if err := s.Store().Flush(b.Context()); err != nil {
 		b.Fatal(err)
 	}
-	h := s.Handler()
-	b.ReportAllocs()
-	var size int
-	for b.Loop() {
-		w := &countingWriter{header: http.Header{}}
-		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
-		if w.code != 0 && w.code != http.StatusOK {
-			b.Fatal(w.code)
-		}
-		size = w.n
+	return s.Handler()
+}
+
+// benchGet serves GET path and returns the size of the answer.
+func benchGet(b *testing.B, h http.Handler, path string) int {
+	w := &countingWriter{header: http.Header{}}
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+	if w.code != 0 && w.code != http.StatusOK {
+		b.Fatalf("GET %s: %d", path, w.code)
 	}
-	if size < n*100 {
-		b.Fatalf("overview of %d bytes for %d checks", size, n)
-	}
-	b.ReportMetric(float64(size)/1024, "KiB/page")
+	return w.n
 }
