@@ -150,7 +150,7 @@ func (s *Server) listSLOs(w http.ResponseWriter, r *http.Request) {
 		out = append(out, sloView(st))
 	}
 	slices.SortFunc(out, func(a, b SLOView) int { return strings.Compare(a.Check, b.Check) })
-	writeJSON(w, http.StatusOK, map[string]any{"slos": out})
+	writeJSONList(w, "slos", len(out), func(i int) any { return out[i] })
 }
 
 // SLOReport evaluates every SLO of cfg now from the results database at
