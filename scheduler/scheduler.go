@@ -202,21 +202,24 @@ func (s *Scheduler) run(j Job, off time.Duration, g *guard) {
 		s.overrun(j, g, "previous run still in progress")
 		return
 	}
-	if prev := g.last.Swap(planned.UnixNano()); prev >= planned.UnixNano() {
+	// The job is free again before its probe slot is: once InFlight reads
+	// 0, no run holds its job, and the next slot of any job runs. One
+	// deferred call, so that a panic anywhere below frees both.
+	acquired := false
+	defer func() {
 		g.running.Store(false)
+		if acquired {
+			s.release()
+		}
+	}()
+	if prev := g.last.Swap(planned.UnixNano()); prev >= planned.UnixNano() {
 		return // this slot already ran (a timer fired twice)
 	}
 	if !s.acquire(planned.Add(j.Interval)) {
-		g.running.Store(false)
 		s.overrun(j, g, "no free probe slot before the next run")
 		return
 	}
-	// The job is free again before its probe slot is: once InFlight reads
-	// 0, no run holds its job, and the next slot of any job runs.
-	defer func() {
-		g.running.Store(false)
-		s.release()
-	}()
+	acquired = true
 	if g.overrunning.Swap(false) {
 		s.opts.Logger.Info("probes on time again", "check", j.Check, "region", j.Region)
 	}

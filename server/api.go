@@ -423,7 +423,9 @@ func writeJSONList(w http.ResponseWriter, key string, n int, item func(i int) an
 	for i := range n {
 		buf.Reset()
 		if err := enc.Encode(item(i)); err != nil {
-			return // cannot happen for the API's types; the answer is cut short
+			// Cannot happen for the API's types. The status is sent: abort
+			// the connection, so that no client takes a cut list for whole.
+			panic(http.ErrAbortHandler)
 		}
 		if i > 0 {
 			_ = bw.WriteByte(',')

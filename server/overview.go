@@ -71,7 +71,14 @@ func overviewRowOf(c config.Check, latest []results.Record, now time.Time) overv
 		return row
 	}
 	newest := func(a, b results.Record) int { return a.Started.Compare(b.Started) }
+	// The newest of the check's regions (a region it no longer uses has no
+	// say in its state), or of any when none of them has a result.
 	last := slices.MaxFunc(latest, newest)
+	for _, rec := range latest {
+		if c.InRegion(rec.Region) && (!c.InRegion(last.Region) || newest(rec, last) > 0) {
+			last = rec
+		}
+	}
 	row.Last = true
 	row.Started = last.Started.UTC().Format("15:04:05 UTC")
 	row.Duration = strconv.FormatFloat(float64(last.Duration)/float64(time.Millisecond), 'f', 1, 64) + " ms"
@@ -81,7 +88,8 @@ func overviewRowOf(c config.Check, latest []results.Record, now time.Time) overv
 		// the newest fresh result of the check's regions that is not.
 		var why *results.Record
 		for i, rec := range latest {
-			if c.InRegion(rec.Region) && fresh(c, rec, now) && recordState(rec) != StateUp && (why == nil || newest(rec, *why) > 0) {
+			if c.InRegion(rec.Region) && fresh(c, rec, now) && recordState(rec) != StateUp && detailText(c, rec) != "" &&
+				(why == nil || newest(rec, *why) > 0) {
 				why = &latest[i]
 			}
 		}

@@ -25,6 +25,9 @@ func TestOverviewRow(t *testing.T) {
 	fine := results.Record{Region: "eu", Started: now, Duration: 3 * time.Millisecond, OK: true}
 	staleUS := us
 	staleUS.Started = now.Add(-5 * time.Minute)
+	gone := us // from a region the check has left, and newer than the rest
+	gone.Region, gone.Started = "ap", now.Add(time.Second)
+	mute := results.Record{Region: "us", Started: now.Add(-time.Second), Duration: time.Second} // failed, no text
 	tests := []struct {
 		name   string
 		check  config.Check
@@ -46,6 +49,10 @@ func TestOverviewRow(t *testing.T) {
 			overviewRow{State: StateDegraded, Last: true, Started: "12:00:00 UTC", Duration: "3.0 ms", Detail: "us: connect: dial tcp api.internal:80: connection refused"}},
 		{"a stale failure does not explain", check, []results.Record{staleUS, fine},
 			overviewRow{State: StateUp, Last: true, Started: "12:00:00 UTC", Duration: "3.0 ms"}},
+		{"a region the check no longer uses neither explains nor is the newest", check, []results.Record{gone, fine},
+			overviewRow{State: StateUp, Last: true, Started: "12:00:00 UTC", Duration: "3.0 ms"}},
+		{"a failure without a text does not explain", check, []results.Record{mute, fine},
+			overviewRow{State: StateDegraded, Last: true, Started: "12:00:00 UTC", Duration: "3.0 ms"}},
 		{"hidden in the region's detail too", hidden, []results.Record{us, fine},
 			overviewRow{State: StateDegraded, Last: true, Started: "12:00:00 UTC", Duration: "3.0 ms", Detail: "us: connect: details hidden (hide_target)"}},
 	}
