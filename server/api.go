@@ -221,6 +221,10 @@ func describe(c config.Check, latest []results.Record, now time.Time) checkJSON 
 // field that can carry the target is dropped: the target, the error text
 // (which names addresses and URLs; the class stays), the final URL, the
 // remote address, DNS answers and certificate names.
+// hiddenText stands for a hide_target check's error and warning texts,
+// which can name the target.
+const hiddenText = "details hidden (hide_target)"
+
 func report(c config.Check, rec results.Record) probes.Report {
 	rep := rec.Report()
 	if !c.HideTarget {
@@ -228,10 +232,10 @@ func report(c config.Check, rec results.Record) probes.Report {
 	}
 	rep.Target = ""
 	if rep.Error != "" {
-		rep.Error = "details hidden (hide_target)"
+		rep.Error = hiddenText
 	}
 	if rep.Warning != "" {
-		rep.Warning = "details hidden (hide_target)"
+		rep.Warning = hiddenText
 	}
 	if rep.HTTP != nil {
 		rep.HTTP.FinalURL = ""

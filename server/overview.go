@@ -73,12 +73,15 @@ func overviewRowOf(c config.Check, latest []results.Record, now time.Time) overv
 	newest := func(a, b results.Record) int { return a.Started.Compare(b.Started) }
 	// The newest of the check's regions (a region it no longer uses has no
 	// say in its state), or of any when none of them has a result.
-	last := slices.MaxFunc(latest, newest)
-	for _, rec := range latest {
-		if c.InRegion(rec.Region) && (!c.InRegion(last.Region) || newest(rec, last) > 0) {
-			last = rec
+	last := slices.MaxFunc(latest, func(a, b results.Record) int {
+		if ai, bi := c.InRegion(a.Region), c.InRegion(b.Region); ai != bi {
+			if ai {
+				return 1
+			}
+			return -1
 		}
-	}
+		return newest(a, b)
+	})
 	row.Last = true
 	row.Started = last.Started.UTC().Format("15:04:05 UTC")
 	row.Duration = strconv.FormatFloat(float64(last.Duration)/float64(time.Millisecond), 'f', 1, 64) + " ms"
@@ -106,11 +109,11 @@ func overviewRowOf(c config.Check, latest []results.Record, now time.Time) overv
 func detailText(c config.Check, rec results.Record) string {
 	switch {
 	case rec.Error != "" && c.HideTarget:
-		return rec.ErrorClass + ": details hidden (hide_target)"
+		return rec.ErrorClass + ": " + hiddenText
 	case rec.Error != "":
 		return rec.ErrorClass + ": " + rec.Error
 	case rec.Warning != "" && c.HideTarget:
-		return "details hidden (hide_target)"
+		return hiddenText
 	}
 	return rec.Warning
 }

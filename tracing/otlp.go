@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -59,6 +60,7 @@ type otlpExporter struct {
 	gzip      bool
 	retryFor  time.Duration
 	firstWait time.Duration
+	gzips     sync.Pool // *gzip.Writer: a compressor is 800 KB, and there is a batch every few seconds
 
 	stopped context.Context // done once Shutdown is called: ends exports in flight
 	stop    context.CancelFunc
@@ -105,9 +107,16 @@ func (e *otlpExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnl
 	}
 	if e.gzip {
 		var b bytes.Buffer
-		zw := gzip.NewWriter(&b)
+		zw, _ := e.gzips.Get().(*gzip.Writer)
+		if zw == nil {
+			zw = gzip.NewWriter(&b)
+		} else {
+			zw.Reset(&b)
+		}
 		_, _ = zw.Write(body) // writes to a bytes.Buffer do not fail
 		_ = zw.Close()
+		zw.Reset(io.Discard)
+		e.gzips.Put(zw)
 		body = b.Bytes()
 	}
 	giveUp := time.Now().Add(e.retryFor)

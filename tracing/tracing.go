@@ -340,7 +340,9 @@ func (l *loggedExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadO
 	l.busy.Add(1)
 	defer l.busy.Add(-1)
 	err := l.SpanExporter.ExportSpans(ctx, spans)
-	if pe := (*partialError)(nil); errors.As(err, &pe) && pe.rejected <= 0 {
+	var pe *partialError
+	partial := errors.As(err, &pe)
+	if partial && pe.rejected <= 0 {
 		// Every span taken, with a warning: logged, once, not a failure.
 		if !l.warned.Swap(true) {
 			l.log.Warn("span export warning", "err", scrub(err.Error(), l.endpoint))
@@ -349,7 +351,7 @@ func (l *loggedExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadO
 	}
 	if err != nil {
 		lost := int64(len(spans))
-		if pe := (*partialError)(nil); errors.As(err, &pe) {
+		if partial {
 			lost = min(pe.rejected, lost) // the collector took the rest
 		}
 		l.failed.Add(uint64(lost))
