@@ -129,10 +129,22 @@ soak:
 FUZZ_TARGETS := ./config:FuzzDecode ./config:FuzzParseTarget ./config:FuzzParseBlackbox \
 	./server:FuzzAgentIngest ./server:FuzzIncidentAPI ./probes:FuzzDNSExpect
 
+#
+# Go 1.26's fuzz coordinator can fail a target with a bare "context
+# deadline exceeded" as -fuzztime ends, when a worker is slow to stop
+# (golang/go#75804, fixed in Go 1.27): no input failed, none is written.
+# That one failure is reported and passed; any other fails the run.
 fuzz:
-	@set -e; for t in $(FUZZ_TARGETS); do \
+	@set -e; out=$$(mktemp); trap 'rm -f "$$out"' EXIT; \
+	for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+		rc=0; $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}" >"$$out" 2>&1 || rc=$$?; \
+		cat "$$out"; \
+		[ $$rc = 0 ] && continue; \
+		if grep -qx '    context deadline exceeded' "$$out" && ! grep -q 'Failing input written\|panic:' "$$out" && \
+			[ "$$(grep -c '^--- FAIL' "$$out")" = 1 ]; then \
+			echo "$${t#*:}: the fuzz coordinator's stop race (golang/go#75804), not a failing input: passed"; \
+		else exit $$rc; fi; \
 	done
 
 # fuzz-short gives every fuzz target a few seconds of fuzzing in make test
